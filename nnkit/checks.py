@@ -1,0 +1,78 @@
+"""Self-checks for the notebook exercises.
+
+Each ``check_*`` calls the student's function on a few seeded random cases and compares it with nnkit's own
+implementation. It prints a line and returns True when every case agrees, returns False (with a hint) while the
+exercise still raises ``NotImplementedError``, and raises ``AssertionError`` saying what differs otherwise, so a
+student notebook runs top to bottom before the exercises are done and stops at a wrong answer.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import gd
+from .backprop import ACTIVATIONS, MLP, layer_backward
+
+
+def _compare(name, student_fn, cases, reference_fn, labels):
+    for k, args in enumerate(cases):
+        try:
+            got = student_fn(*args)
+        except NotImplementedError:
+            print(f"… {name} is not implemented yet: fill in the exercise cell above, then run this cell again.")
+            return False
+        expected = reference_fn(*args)
+        got = got if isinstance(got, tuple) else (got,)
+        if len(got) != len(expected):
+            raise AssertionError(f"{name} must return {len(expected)} values ({', '.join(labels)}); got {len(got)}")
+        for label, g, e in zip(labels, got, expected):
+            g = np.asarray(g, dtype=np.float64)
+            if g.shape != np.shape(e):
+                raise AssertionError(f"{name}: {label} must have shape {np.shape(e)}; got {g.shape} (case {k})")
+            if not np.allclose(g, e, rtol=1e-7, atol=1e-10):
+                raise AssertionError(f"{name}: {label} is wrong in case {k}:\n expected {np.round(e, 6)}\n"
+                                     f" got      {np.round(g, 6)}")
+    print(f"✓ {name} agrees with nnkit on {len(cases)} random cases.")
+    return True
+
+
+def check_linear_gradient(fn):
+    """fn(w, b, x, y) -> (dJ/dw, dJ/db) for J = mean((w x + b - y)**2), x and y of shape (n,), w and b floats."""
+    rng = np.random.default_rng(1)
+    cases = [(float(rng.normal()), float(rng.normal()), rng.normal(size=n), rng.normal(size=n)) for n in (1, 5, 40)]
+
+    def reference(w, b, x, y):
+        dw, db = gd.linear_gradient(w, b, x, y)
+        return float(dw[0]), db
+
+    return _compare("linear_gradient", fn, cases, reference, ("dJ/dw", "dJ/db"))
+
+
+def neuron_chain_gradients(x, y, w1, b1, w2, b2):
+    """Gradients (dJ/dw1, dJ/db1, dJ/dw2, dJ/db2) of J = mean((y_hat - y)**2) for the single-neuron chain
+    y_hat = s(w2 s(w1 x + b1) + b2), s the sigmoid, x and y of shape (n,): the general MLP code on a [1, 1, 1] net.
+    """
+    net = MLP([1, 1, 1], activation="sigmoid", output_activation="sigmoid")
+    net.weights = [np.array([[w1]], dtype=float), np.array([[w2]], dtype=float)]
+    net.biases = [np.array([b1], dtype=float), np.array([b2], dtype=float)]
+    _, (gw1, gb1, gw2, gb2) = net.loss_and_grads(np.reshape(x, (-1, 1)), np.reshape(y, (-1, 1)))
+    return float(gw1[0, 0]), float(gb1[0]), float(gw2[0, 0]), float(gb2[0])
+
+
+def check_neuron_chain_gradients(fn):
+    """fn(x, y, w1, b1, w2, b2) -> (dJ/dw1, dJ/db1, dJ/dw2, dJ/db2), see ``neuron_chain_gradients``."""
+    rng = np.random.default_rng(2)
+    cases = [(rng.normal(size=n), rng.uniform(size=n), *rng.normal(size=4)) for n in (1, 3, 30)]
+    return _compare("neuron_chain_gradients", fn, cases, neuron_chain_gradients,
+                    ("dJ/dw1", "dJ/db1", "dJ/dw2", "dJ/db2"))
+
+
+def check_layer_backward(fn):
+    """fn(grad_a, dsigma_dz, a_prev, W) -> (dJ/dW, dJ/db, dJ/da_prev), see ``nnkit.backprop.layer_backward``."""
+    rng = np.random.default_rng(3)
+    tanh, dtanh = ACTIVATIONS["tanh"]
+    cases = []
+    for n, d_in, d_out in ((1, 1, 1), (4, 3, 2), (16, 5, 7)):
+        a_prev, W = rng.normal(size=(n, d_in)), rng.normal(size=(d_in, d_out))
+        z = a_prev @ W + rng.normal(size=d_out)
+        cases.append((rng.normal(size=(n, d_out)), dtanh(z, tanh(z)), a_prev, W))
+    return _compare("layer_backward", fn, cases, layer_backward, ("dJ/dW", "dJ/db", "dJ/da_prev"))

@@ -1,0 +1,34 @@
+"""The kit's figure style and the drawing functions that notebooks and widgets share."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def use_style():
+    """Apply the kit's one figure style (seaborn 'whitegrid', readable fonts)."""
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="notebook", rc={"figure.dpi": 100, "axes.titleweight": "bold"})
+
+
+def plot_loss_surface(ax, w_grid, b_grid, J, trajectory=None, levels=30, log=True):
+    """Contours of J(w, b) (shape (len(b_grid), len(w_grid))) with the descent path of a ``gd.Trajectory``."""
+    values = np.log10(J) if log else J
+    cs = ax.contourf(w_grid, b_grid, values, levels=levels, cmap="viridis")
+    ax.figure.colorbar(cs, ax=ax, label="log10 J" if log else "J")
+    if trajectory is not None:
+        w, b = trajectory.w[:, 0], trajectory.b
+        inside = (w >= w_grid[0]) & (w <= w_grid[-1]) & (b >= b_grid[0]) & (b <= b_grid[-1])
+        ax.plot(w[inside], b[inside], ".-", color="tab:red", lw=1.2, ms=4, label="descent path")
+        ax.plot(w[0], b[0], "o", color="white", mec="k", label="start")
+        ax.legend(loc="upper left", fontsize="small")
+    ax.set(xlabel="w", ylabel="b", xlim=(w_grid[0], w_grid[-1]), ylim=(b_grid[0], b_grid[-1]))
+    return ax
+
+
+def plot_loss_curve(ax, losses, label=None, ylabel="loss J"):
+    """Loss against step on a log scale."""
+    ax.semilogy(np.arange(len(losses)), losses, label=label)
+    ax.set(xlabel="step", ylabel=ylabel)
+    return ax

@@ -1,0 +1,105 @@
+"""Interactive explorers for the notebooks.
+
+Each explorer is a plain function that draws and returns a figure (tests call these directly, because ipywidgets
+swallows exceptions raised inside ``interact`` callbacks) plus a thin builder that wires it to sliders.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from . import gd
+from .plotting import plot_loss_curve, plot_loss_surface
+
+
+def learning_rate_demo(x, y, lr, steps, w0=-2.0, b0=2.0, grid=121):
+    """Descent on the linear MSE of (x, y) from (w0, b0): path on the J(w, b) surface and loss per step.
+
+    Returns (figure, trajectory). lr is in the data's units; compare it with ``gd.critical_learning_rate(x)``.
+    """
+    traj = gd.fit_linear(x, y, lr=lr, steps=steps, w0=w0, b0=b0)
+    w_opt, b_opt = gd.least_squares(x, y)
+    span = max(abs(w_opt[0] - w0), abs(b_opt - b0)) * 1.6
+    w_grid = np.linspace(w_opt[0] - span, w_opt[0] + span, grid)
+    b_grid = np.linspace(b_opt - span, b_opt + span, grid)
+    fig, (ax_surface, ax_loss) = plt.subplots(1, 2, figsize=(11, 4.2))
+    plot_loss_surface(ax_surface, w_grid, b_grid, gd.loss_surface(x, y, w_grid, b_grid), traj)
+    ax_surface.plot(w_opt, b_opt, "*", color="gold", ms=14, mec="k", label="least squares")
+    ratio = lr / gd.critical_learning_rate(x)
+    status = "diverged" if traj.diverged else f"J = {traj.loss[-1]:.4g}"
+    ax_surface.set_title(f"lr = {lr:.3g} ({ratio:.2f} x critical), {status}")
+    plot_loss_curve(ax_loss, traj.loss)
+    ax_loss.axhline(gd.linear_loss(w_opt, b_opt, x, y), color="gold", ls="--", label="minimum of J")
+    ax_loss.legend()
+    fig.tight_layout()
+    return fig, traj
+
+
+def learning_rate_explorer(x, y):
+    """Sliders for learning rate (log scale, around the critical rate) and number of steps."""
+    import ipywidgets as widgets
+
+    critical = gd.critical_learning_rate(x)
+
+    def show(lr, steps):
+        fig, _ = learning_rate_demo(x, y, lr, steps)
+        plt.show()
+        return fig
+
+    lr = widgets.FloatLogSlider(value=0.5 * critical, base=10, min=np.log10(critical) - 2.5,
+                                max=np.log10(critical) + 0.1, step=0.05, description="lr", readout_format=".3g")
+    steps = widgets.IntSlider(value=30, min=1, max=200, description="steps")
+    return widgets.interactive(show, lr=lr, steps=steps)
+
+
+TARGETS = {
+    "sine + ramp": lambda x: np.sin(2 * np.pi * x) + 0.5 * x,
+    "gaussian bump": lambda x: np.exp(-20 * x**2),
+    "step": lambda x: np.where(x > 0, 1.0, -1.0),
+    "two frequencies": lambda x: np.sin(np.pi * x) + 0.3 * np.sin(8 * np.pi * x),
+}
+
+
+def mlp_fit_demo(target="sine + ramp", width=32, depth=2, activation="tanh", epochs=500, lr=1e-2, n=128, seed=0):
+    """Train ``backprop.MLP([1] + [width] * depth + [1])`` with Adam on a 1-D target at n points of [-1, 1].
+
+    target: a key of ``TARGETS``. Draws the fit and the loss per epoch; returns (figure, model).
+    """
+    from .backprop import MLP
+    from .validation import check_choice
+
+    f = TARGETS[check_choice(target, "target", TARGETS)]
+    x = np.linspace(-1, 1, n)[:, None]
+    model = MLP([1] + [width] * depth + [1], activation=activation, seed=seed)
+    model.fit(x, f(x), lr=lr, epochs=epochs, batch_size=32, optimizer="adam")
+    x_fine = np.linspace(-1, 1, 400)[:, None]
+    fig, (ax_fit, ax_loss) = plt.subplots(1, 2, figsize=(11, 3.8))
+    ax_fit.plot(x_fine, f(x_fine), color="k", lw=1, label="target")
+    ax_fit.plot(x_fine, model.forward(x_fine), color="tab:red", label="network")
+    ax_fit.set(xlabel="x", ylabel="y", title=f"{model.n_params} parameters, final MSE {model.history['loss'][-1]:.2e}")
+    ax_fit.legend()
+    plot_loss_curve(ax_loss, model.history["loss"], ylabel="MSE")
+    ax_loss.set_xlabel("epoch")
+    fig.tight_layout()
+    return fig, model
+
+
+def mlp_fit_explorer():
+    """Controls for ``mlp_fit_demo``; trains when "Run Interact" is pressed (training takes a second or two)."""
+    import ipywidgets as widgets
+
+    from .backprop import ACTIVATIONS
+
+    def show(target, width, depth, activation, epochs):
+        fig, _ = mlp_fit_demo(target, width, depth, activation, epochs)
+        plt.show()
+        return fig
+
+    return widgets.interactive(
+        show, {"manual": True, "manual_name": "Train"},
+        target=widgets.Dropdown(options=list(TARGETS), value="sine + ramp"),
+        width=widgets.IntSlider(value=32, min=1, max=128, description="width"),
+        depth=widgets.IntSlider(value=2, min=1, max=5, description="depth"),
+        activation=widgets.Dropdown(options=list(ACTIVATIONS), value="tanh"),
+        epochs=widgets.IntSlider(value=500, min=10, max=3000, step=10, description="epochs"),
+    )
