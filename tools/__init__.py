@@ -1,0 +1,1 @@
+"""Maintenance scripts: executing notebooks, writing student copies."""
