@@ -1,0 +1,95 @@
+"""The exercise self-checks: solutions pass, wrong answers fail loudly, unfinished stubs are reported."""
+import nbformat
+import numpy as np
+import pytest
+
+from nnkit import checks
+from nnkit.backprop import layer_backward, sigmoid
+from tools.run_notebooks import notebook_paths
+
+
+def solution_namespace():
+    """Execute every solution cell of every notebook, after its parameters and set-up cells, into one namespace."""
+    namespace = {}
+    for path in notebook_paths():
+        nb = nbformat.read(str(path), as_version=4)
+        setup = [c.source for c in nb.cells if c.cell_type == "code"
+                 and ("parameters" in c.metadata.get("tags", []) or c.source.lstrip().startswith("import"))]
+        exec("\n".join(setup), namespace)
+        for cell in nb.cells:
+            if "solution" in cell.metadata.get("tags", []):
+                exec(cell.source, namespace)
+    return namespace
+
+
+SOLUTIONS = solution_namespace()
+CHECKS = {
+    "linear_gradient": checks.check_linear_gradient,
+    "neuron_chain_gradients": checks.check_neuron_chain_gradients,
+    "layer_backward": checks.check_layer_backward,
+}
+
+
+def test_every_solution_in_the_notebooks_has_a_check():
+    assert set(CHECKS) <= set(SOLUTIONS), f"missing solutions for {set(CHECKS) - set(SOLUTIONS)}"
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_notebook_solutions_pass(name, capsys):
+    assert CHECKS[name](SOLUTIONS[name]) is True
+    assert "✓" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_unfinished_stub_is_reported_not_raised(name, capsys):
+    def stub(*args):
+        raise NotImplementedError
+
+    assert CHECKS[name](stub) is False
+    assert "not implemented yet" in capsys.readouterr().out
+
+
+def wrong_linear_gradient_no_factor_two(w, b, x, y):
+    residual = w * x + b - y
+    return np.mean(residual * x), np.mean(residual)
+
+
+def wrong_linear_gradient_sign(w, b, x, y):
+    residual = w * x + b - y
+    return -2 * np.mean(residual * x), -2 * np.mean(residual)
+
+
+def wrong_chain_missing_w2(x, y, w1, b1, w2, b2):
+    z1 = w1 * x + b1
+    z2 = w2 * sigmoid(z1) + b2
+    d2 = 2 * (sigmoid(z2) - y) * sigmoid(z2) * (1 - sigmoid(z2))
+    d1 = d2 * sigmoid(z1) * (1 - sigmoid(z1))  # forgot the factor w2
+    return np.mean(d1 * x), np.mean(d1), np.mean(d2 * sigmoid(z1)), np.mean(d2)
+
+
+def wrong_layer_without_activation_slope(grad_a, dsigma_dz, a_prev, W):
+    return a_prev.T @ grad_a, grad_a.sum(axis=0), grad_a @ W.T
+
+
+def wrong_layer_mean_bias(grad_a, dsigma_dz, a_prev, W):
+    d_W, d_b, d_a = layer_backward(grad_a, dsigma_dz, a_prev, W)
+    return d_W, d_b / len(grad_a), d_a
+
+
+def wrong_layer_bad_shape(grad_a, dsigma_dz, a_prev, W):
+    d_W, d_b, d_a = layer_backward(grad_a, dsigma_dz, a_prev, W)
+    return d_W.T, d_b, d_a
+
+
+@pytest.mark.parametrize("name,wrong,match", [
+    ("linear_gradient", wrong_linear_gradient_no_factor_two, "dJ/dw is wrong"),
+    ("linear_gradient", wrong_linear_gradient_sign, "dJ/dw is wrong"),
+    ("linear_gradient", lambda w, b, x, y: 0.0, "must return 2 values"),
+    ("neuron_chain_gradients", wrong_chain_missing_w2, "dJ/dw1 is wrong"),
+    ("layer_backward", wrong_layer_without_activation_slope, "is wrong"),
+    ("layer_backward", wrong_layer_mean_bias, "dJ/db is wrong"),
+    ("layer_backward", wrong_layer_bad_shape, "dJ/dW must have shape"),
+])
+def test_wrong_answers_fail(name, wrong, match):
+    with pytest.raises(AssertionError, match=match):
+        CHECKS[name](wrong)
