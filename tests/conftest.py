@@ -9,9 +9,6 @@ import torch  # noqa: E402
 
 import nnkit  # noqa: E402
 
-NOTEBOOK_TIMES = {}
-
-
 @pytest.fixture(autouse=True)
 def seed_all():
     nnkit.seed_everything(0)
@@ -29,7 +26,11 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_terminal_summary(terminalreporter):
-    if NOTEBOOK_TIMES:
-        terminalreporter.section("notebook run times (FAST mode)")
-        for name, seconds in sorted(NOTEBOOK_TIMES.items()):
-            terminalreporter.write_line(f"{name:40s} {seconds:6.1f} s")
+    """List the run time each notebook test recorded with record_property("notebook_seconds", ...)."""
+    reports = [r for kind in ("passed", "failed") for r in terminalreporter.stats.get(kind, []) if r.when == "call"]
+    times = {r.nodeid: dict(r.user_properties)["notebook_seconds"] for r in reports
+             if "notebook_seconds" in dict(r.user_properties)}
+    if times:
+        terminalreporter.section("notebook run times")
+        for nodeid, seconds in sorted(times.items()):
+            terminalreporter.write_line(f"{seconds:6.1f} s  {nodeid}")

@@ -33,10 +33,11 @@ def test_existing_student_work_is_not_overwritten(tmp_path, capsys):
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", notebook_paths(), ids=lambda p: p.stem)
-def test_student_copy_runs_with_exercises_unsolved(path, tmp_path):
+def test_student_copy_runs_with_exercises_unsolved(path, tmp_path, record_property):
     student = tmp_path / "student" / path.name
+    student.parent.mkdir()
     nbformat.write(make_student.student_copy(nbformat.read(str(path), as_version=4)), str(student))
-    execute(student, tmp_path / "out.ipynb", fast=True)
+    record_property("notebook_seconds", round(execute(student, tmp_path / "out.ipynb", fast=True), 1))
     executed = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
     printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
     assert "not implemented yet" in printed

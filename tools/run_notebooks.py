@@ -16,6 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 KERNEL = "python3"
+CELL_TIMEOUT_S = 900  # a stuck cell fails the run with its name instead of hanging it
 
 
 def notebook_paths():
@@ -34,7 +35,8 @@ def execute(path, out_path, fast, device="auto", seed=0):
     out_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     pm.execute_notebook(str(path), str(out_path), parameters={"FAST": fast, "DEVICE": device, "SEED": seed},
-                        kernel_name=KERNEL, cwd=str(NOTEBOOKS), progress_bar=False)
+                        kernel_name=KERNEL, cwd=str(NOTEBOOKS), progress_bar=False,
+                        start_timeout=120, execution_timeout=CELL_TIMEOUT_S)
     return time.perf_counter() - start
 
 
