@@ -1,0 +1,76 @@
+"""Small torch building blocks shared by the torch lessons: an MLP builder and a full-batch training loop."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .validation import check_choice, check_positive
+
+
+class Sine(nn.Module):
+    """sin(z) as a module, for networks with periodic activations."""
+
+    def forward(self, z):
+        return torch.sin(z)
+
+
+ACTIVATION_MODULES = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "sin": Sine}
+
+
+def mlp(in_dim, out_dim, width=64, depth=3, activation="tanh", encoding=None, first_layer=None,
+        dtype=torch.float32):
+    """Fully connected network: ``depth`` hidden layers of ``width`` units, linear output, Xavier-normal weights.
+
+    encoding: a fixed input map with an ``out_dim`` attribute (e.g. ``fourier.FourierFeatures``) placed before the
+    first linear layer. first_layer: a module from in_dim to width (e.g. ``fourier.SineLayer``) used as the first
+    hidden layer, activation included.
+    """
+    check_positive(in_dim, "in_dim", integer=True)
+    check_positive(out_dim, "out_dim", integer=True)
+    check_positive(width, "width", integer=True)
+    check_positive(depth, "depth", integer=True)
+    act = ACTIVATION_MODULES[check_choice(activation, "activation", ACTIVATION_MODULES)]
+    layers, d = [], in_dim
+    if encoding is not None:
+        layers.append(encoding)
+        d = encoding.out_dim
+    if first_layer is not None:
+        layers.append(first_layer)
+        d = width
+    for _ in range(depth - (first_layer is not None)):
+        layers += [nn.Linear(d, width), act()]
+        d = width
+    layers.append(nn.Linear(d, out_dim))
+    for layer in layers:
+        if isinstance(layer, nn.Linear):
+            nn.init.xavier_normal_(layer.weight)
+            nn.init.zeros_(layer.bias)
+    return nn.Sequential(*layers).to(dtype)
+
+
+def train_full_batch(model, x, y, n_iter, lr=1e-3, callback=None, every=1, progress=False):
+    """Adam on the mean squared error of model(x) against y (tensors (n, d_in), (n, d_out)).
+
+    callback(iteration, model) runs at iteration 0 and then every ``every`` iterations, and after the last one.
+    Returns the loss per iteration as a list of floats.
+    """
+    check_positive(n_iter, "n_iter", integer=True)
+    check_positive(lr, "lr")
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    steps = range(n_iter)
+    if progress:
+        from tqdm.auto import tqdm
+
+        steps = tqdm(steps, desc="training")
+    for it in steps:
+        if callback is not None and it % every == 0:
+            callback(it, model)
+        opt.zero_grad(set_to_none=True)
+        loss = torch.mean((model(x) - y) ** 2)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+    if callback is not None:
+        callback(n_iter, model)
+    return losses
