@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+import torch
+
+from nnkit import fourier, nets
+
+
+def test_fourier_features_map_and_shape():
+    ff = fourier.FourierFeatures(2, 16, scale=3.0, seed=1)
+    v = torch.rand(5, 2)
+    out = ff(v)
+    assert out.shape == (5, 32)
+    proj = 2 * np.pi * v @ ff.B.T
+    torch.testing.assert_close(out, torch.cat([torch.cos(proj), torch.sin(proj)], dim=1))
+    assert float(ff.B.std()) == pytest.approx(3.0, rel=0.35)
+    torch.testing.assert_close(fourier.FourierFeatures(2, 16, 3.0, seed=1).B, ff.B)
+    assert "B" in dict(ff.named_buffers()) and not list(ff.parameters())  # fixed, not trained
+
+
+def test_sine_layer_is_sin_of_scaled_linear():
+    layer = fourier.SineLayer(1, 4, kappa=7.0)
+    x = torch.linspace(-1, 1, 9)[:, None]
+    expected = torch.sin(7.0 * (x @ layer.linear.weight.T) + layer.linear.bias)
+    torch.testing.assert_close(layer(x), expected)
+
+
+@pytest.mark.parametrize("encoding", ["none", "fourier", "sine"])
+def test_encoded_mlp_shapes_and_depth(encoding):
+    net = fourier.encoded_mlp(2, 3, encoding, scale=2.0, n_features=8, width=16, depth=3)
+    assert net(torch.rand(4, 2)).shape == (4, 3)
+    n_linear = sum(isinstance(m, torch.nn.Linear) for m in net)
+    assert n_linear == (3 if encoding == "sine" else 4)  # the sine layer replaces the first linear layer
+
+
+def test_sample_image_and_psnr():
+    img = fourier.sample_image(32)
+    assert img.shape == (32, 32, 3) and 0 <= img.min() and img.max() <= 1
+    assert fourier.psnr(img, img) == float("inf")
+    assert fourier.psnr(np.zeros(4), np.full(4, 0.1)) == pytest.approx(20.0)
+
+
+def test_fourier_features_beat_raw_coordinates_on_the_image():
+    img = fourier.sample_image(32)
+    kw = dict(n_features=32, width=32, depth=2, n_iter=150, lr=3e-3)
+    plain = fourier.fit_image(img, "none", **kw)
+    ff = fourier.fit_image(img, "fourier", scale=1.0, **kw)
+    assert ff["prediction"].shape == img.shape
+    assert ff["psnr_train"] > plain["psnr_train"] + 3
+
+
+def test_mlp_builder_places_encoding_and_first_layer():
+    net = nets.mlp(2, 1, width=8, depth=2, encoding=fourier.FourierFeatures(2, 4, 1.0), first_layer=None)
+    assert isinstance(net[0], fourier.FourierFeatures) and net[1].in_features == 8
+    net = nets.mlp(1, 1, width=8, depth=2, first_layer=fourier.SineLayer(1, 8, 3.0))
+    assert [type(m).__name__ for m in net] == ["SineLayer", "Linear", "Tanh", "Linear"]
+
+
+def test_mlp_builder_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="activation must be one of"):
+        nets.mlp(1, 1, activation="gelu")
+    with pytest.raises(ValueError, match="width must be a positive integer"):
+        nets.mlp(1, 1, width=0)
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="scale must be a positive"):
+        fourier.FourierFeatures(1, 4, scale=-1.0)
+    with pytest.raises(ValueError, match="kappa must be a positive"):
+        fourier.SineLayer(1, 4, kappa=0.0)
+    with pytest.raises(ValueError, match="encoding must be one of"):
+        fourier.encoded_mlp(1, 1, "positional")
+    with pytest.raises(ValueError, match=r"image must have shape \(size, size, 3\)"):
+        fourier.fit_image(np.zeros((4, 5, 3)))
+    with pytest.raises(ValueError, match="size must be at most"):
+        fourier.sample_image(100000)
