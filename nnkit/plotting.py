@@ -32,3 +32,24 @@ def plot_loss_curve(ax, losses, label=None, ylabel="loss J"):
     ax.semilogy(np.arange(len(losses)), losses, label=label)
     ax.set(xlabel="step", ylabel=ylabel)
     return ax
+
+
+def plot_frequency_heatmap(ax, history, level=None):
+    """Relative error per frequency (columns) against training iteration (rows) from a ``spectral.SpectralHistory``.
+
+    level: mark where each frequency's error first drops to this value (e.g. 0.1).
+    """
+    import seaborn as sns
+
+    step = max(1, len(history.iterations) // 20)
+    sns.heatmap(history.errors, ax=ax, vmin=0, vmax=1, cmap="magma_r", cbar_kws={"label": "relative error"},
+                xticklabels=[f"{k:g}" for k in history.freqs], yticklabels=step)
+    ax.set_yticklabels([f"{history.iterations[i]:d}" for i in range(0, len(history.iterations), step)], rotation=0)
+    if level is not None:
+        reached = history.errors <= level
+        cols = np.flatnonzero(reached.any(axis=0))
+        ax.plot(cols + 0.5, np.argmax(reached, axis=0)[cols] + 0.5, "o", color="cyan", mec="k",
+                label=f"first error <= {level:g}")
+        ax.legend(loc="lower left", fontsize="small")
+    ax.set(xlabel="frequency k (cycles per domain)", ylabel="iteration")
+    return ax

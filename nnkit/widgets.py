@@ -8,8 +8,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import gd
-from .plotting import plot_loss_curve, plot_loss_surface
+from . import approx, gd
+from .plotting import plot_frequency_heatmap, plot_loss_curve, plot_loss_surface
 
 
 def learning_rate_demo(x, y, lr, steps, w0=-2.0, b0=2.0, grid=121):
@@ -103,3 +103,69 @@ def mlp_fit_explorer():
         activation=widgets.Dropdown(options=list(ACTIVATIONS), value="tanh"),
         epochs=widgets.IntSlider(value=500, min=10, max=3000, step=10, description="epochs"),
     )
+
+
+def smooth_target(x):
+    """The function the universal-approximation lesson builds from bumps, on [0, 1] with values in (0, 1)."""
+    return 0.5 + 0.3 * np.sin(2 * np.pi * x) + 0.1 * np.cos(5 * np.pi * x)
+
+
+def bump_demo(n_bumps, steepness, f=smooth_target):
+    """f on [0, 1], its n-bump network with the given steepness (1 / units of x), and each bump; returns the figure."""
+    net = approx.BumpNetwork(f, n_bumps, (0.0, 1.0), steepness=steepness)
+    x = np.linspace(0, 1, 1000)
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for i, (left, right) in enumerate(zip(net.edges[:-1], net.edges[1:])):
+        ax.plot(x, approx.bump(x, left, right, net.heights[i], net.steepness), color="0.75", lw=0.8)
+    ax.plot(x, f(x), "k", lw=1.5, label="f(x)")
+    ax.plot(x, net(x), color="tab:red", lw=1.5, label=f"{net.n_neurons} sigmoid neurons")
+    ax.set(xlabel="x", ylabel="y", title=f"{n_bumps} bumps, steepness {steepness:g}: "
+                                         f"L1 error {approx.l1_error(f, net):.4f}")
+    ax.legend(loc="lower left")
+    return fig
+
+
+def bump_explorer(f=smooth_target):
+    """Sliders for the number of bumps and the steepness of the sigmoids."""
+    import ipywidgets as widgets
+
+    def show(n_bumps, log10_steepness):
+        fig = bump_demo(n_bumps, 10**log10_steepness, f)
+        plt.show()
+        return fig
+
+    return widgets.interactive(
+        show, n_bumps=widgets.IntSlider(value=8, min=1, max=100, description="bumps"),
+        log10_steepness=widgets.FloatSlider(value=2.5, min=0.5, max=4.0, step=0.1, description="log10 steep"))
+
+
+def spectral_bias_demo(freqs, amps, n_iter=1000, seed=0):
+    """Train on sum_k A_k sin(2 pi k t + phi_k) and show per-frequency error against iteration and the final fit."""
+    from .spectral import track_spectral_bias
+
+    history = track_spectral_bias(freqs, amps, n_iter=n_iter, record_every=max(1, n_iter // 40), seed=seed)
+    fig, (ax_map, ax_fit) = plt.subplots(1, 2, figsize=(12, 4))
+    plot_frequency_heatmap(ax_map, history, level=0.1)
+    ax_fit.plot(history.t, history.target, "k", lw=1, label="target")
+    ax_fit.plot(history.t, history.fit, color="tab:red", label=f"network after {n_iter} iterations")
+    ax_fit.set(xlabel="t", ylabel="y")
+    ax_fit.legend(loc="lower left")
+    fig.tight_layout()
+    return fig, history
+
+
+def spectral_bias_explorer():
+    """Frequencies and amplitudes of a three-sine target; trains when "Train" is pressed (a few seconds)."""
+    import ipywidgets as widgets
+
+    def show(k1, a1, k2, a2, k3, a3, n_iter):
+        fig, _ = spectral_bias_demo([k1, k2, k3], [a1, a2, a3], n_iter)
+        plt.show()
+        return fig
+
+    k = {name: widgets.IntSlider(value=v, min=1, max=40, description=name) for name, v in (("k1", 1), ("k2", 5),
+                                                                                            ("k3", 12))}
+    a = {name: widgets.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.1, description=name) for name in ("a1", "a2",
+                                                                                                         "a3")}
+    return widgets.interactive(show, {"manual": True, "manual_name": "Train"}, **k, **a,
+                               n_iter=widgets.IntSlider(value=1000, min=100, max=4000, step=100, description="iters"))
