@@ -76,3 +76,36 @@ def check_layer_backward(fn):
         z = a_prev @ W + rng.normal(size=d_out)
         cases.append((rng.normal(size=(n, d_out)), dtanh(z, tanh(z)), a_prev, W))
     return _compare("layer_backward", fn, cases, layer_backward, ("dJ/dW", "dJ/db", "dJ/da_prev"))
+
+
+def check_bump(fn):
+    """fn(x, left, right, height, steepness) -> array like x: a column of ``height`` on [left, right] from two
+    sigmoid steps; see ``nnkit.approx.bump``."""
+    from .approx import bump
+
+    rng = np.random.default_rng(4)
+    cases = [(np.linspace(0, 1, n), *np.sort(rng.uniform(0, 1, 2)), float(rng.normal()), float(s))
+             for n, s in ((5, 10.0), (50, 100.0), (200, 1000.0))]
+    return _compare("bump", fn, cases, lambda *a: (bump(*a),), ("bump values",))
+
+
+def check_coefficient_error(fn):
+    """fn(fit, target, k) -> |FFT(fit)[k] - FFT(target)[k]| / |FFT(target)[k]| for arrays of N samples of one period."""
+    from .spectral import frequency_errors
+
+    rng = np.random.default_rng(5)
+    cases = [(rng.normal(size=n), rng.normal(size=n), k) for n, k in ((16, 1), (64, 5), (200, 30))]
+    return _compare("coefficient_error", fn, cases, lambda f, t, k: (float(frequency_errors(f, t, [k])[0]),),
+                    ("relative error",))
+
+
+def check_fourier_features(fn):
+    """fn(v, B) -> [cos(2 pi v B^T), sin(2 pi v B^T)] for v (n, d), B (m, d); returns (n, 2 m). Numpy, no torch."""
+    def reference(v, B):
+        proj = 2 * np.pi * v @ B.T
+        return (np.concatenate([np.cos(proj), np.sin(proj)], axis=1),)
+
+    rng = np.random.default_rng(6)
+    cases = [(rng.uniform(size=(n, d)), rng.normal(scale=s, size=(m, d))) for n, d, m, s in ((1, 1, 1, 1.0),
+                                                                                            (10, 2, 8, 5.0))]
+    return _compare("fourier_features", fn, cases, reference, ("gamma(v)",))

@@ -27,6 +27,9 @@ CHECKS = {
     "linear_gradient": checks.check_linear_gradient,
     "neuron_chain_gradients": checks.check_neuron_chain_gradients,
     "layer_backward": checks.check_layer_backward,
+    "bump": checks.check_bump,
+    "coefficient_error": checks.check_coefficient_error,
+    "fourier_features": checks.check_fourier_features,
 }
 
 
@@ -81,7 +84,23 @@ def wrong_layer_bad_shape(grad_a, dsigma_dz, a_prev, W):
     return d_W.T, d_b, d_a
 
 
+def wrong_bump_single_step(x, left, right, height, steepness):
+    return height * sigmoid(steepness * (x - left))
+
+
+def wrong_coefficient_error_absolute(fit, target, k):
+    return abs(np.fft.rfft(fit)[k] - np.fft.rfft(target)[k])
+
+
+def wrong_fourier_features_no_two_pi(v, B):
+    proj = v @ B.T
+    return np.concatenate([np.cos(proj), np.sin(proj)], axis=1)
+
+
 @pytest.mark.parametrize("name,wrong,match", [
+    ("bump", wrong_bump_single_step, "bump values is wrong"),
+    ("coefficient_error", wrong_coefficient_error_absolute, "relative error is wrong"),
+    ("fourier_features", wrong_fourier_features_no_two_pi, "gamma"),
     ("linear_gradient", wrong_linear_gradient_no_factor_two, "dJ/dw is wrong"),
     ("linear_gradient", wrong_linear_gradient_sign, "dJ/dw is wrong"),
     ("linear_gradient", lambda w, b, x, y: 0.0, "must return 2 values"),
