@@ -65,10 +65,14 @@ class BumpNetwork:
     def n_neurons(self):
         return len(self.w_hidden)
 
+    def hidden_sum(self, x):
+        """z = sum of the weighted hidden neurons at x of shape (m,), before any output activation."""
+        x = as_float_array(x, "x", ndim=1)
+        return sigmoid(x[:, None] * self.w_hidden + self.b_hidden) @ self.w_out
+
     def __call__(self, x):
         """Network output at points x of shape (m,); returns shape (m,)."""
-        x = as_float_array(x, "x", ndim=1)
-        z = sigmoid(x[:, None] * self.w_hidden + self.b_hidden) @ self.w_out
+        z = self.hidden_sum(x)
         return sigmoid(z) if self.output == "sigmoid" else z
 
 
