@@ -44,15 +44,22 @@ def frequency_errors(fit, target, freqs):
 
 @dataclass
 class SpectralHistory:
-    """Per-frequency error during training. iterations (r,), errors (r, n_freqs), loss per iteration, the fit."""
+    """Training record: at each of r recorded iterations (r,), the error per frequency (r, n_freqs) and the fit
+    on the N sample points (r, N); the loss at every iteration; the sample points t (N,) and the target (N,).
+    """
 
     freqs: np.ndarray
     iterations: np.ndarray
     errors: np.ndarray
+    fits: np.ndarray
     loss: np.ndarray
     t: np.ndarray
     target: np.ndarray
-    fit: np.ndarray
+
+    @property
+    def fit(self):
+        """The fit after the last iteration, shape (N,)."""
+        return self.fits[-1]
 
     def iterations_to_reach(self, level=0.1):
         """First recorded iteration at which each frequency's error is <= level (inf where it never is)."""
@@ -78,18 +85,17 @@ def track_spectral_bias(freqs, amps=None, n_points=200, width=64, depth=3, activ
     x = torch.tensor(2 * t - 1, dtype=torch.float32, device=device)[:, None]
     y = torch.tensor(target, dtype=torch.float32, device=device)[:, None]
     model = mlp(1, 1, width, depth, activation).to(device)
-    iterations, errors = [], []
+    iterations, fits = [], []
 
     def record(it, net):
         with torch.no_grad():
-            fit = net(x)[:, 0].double().cpu().numpy()
+            fits.append(net(x)[:, 0].double().cpu().numpy())
         iterations.append(it)
-        errors.append(frequency_errors(fit, target, freqs))
 
     losses = train_full_batch(model, x, y, n_iter, lr, callback=record, every=record_every)
-    with torch.no_grad():
-        fit = model(x)[:, 0].double().cpu().numpy()
-    return SpectralHistory(freqs, np.array(iterations), np.array(errors), np.array(losses), t, target, fit)
+    fits = np.array(fits)
+    return SpectralHistory(freqs, np.array(iterations), frequency_errors(fits, target, freqs), fits,
+                           np.array(losses), t, target)
 
 
 def fprinciple_decay(xi, w):
