@@ -109,3 +109,55 @@ def fit_image(image, encoding="fourier", scale=10.0, n_features=128, width=128, 
         pred = net(as_t(coords)).cpu().double().numpy().reshape(image.shape)
     return {"psnr_train": psnr(pred[::2, ::2], image[::2, ::2]), "psnr_test": psnr(pred[1::2, 1::2], image[1::2, 1::2]),
             "prediction": pred, "loss": np.array(losses)}
+
+
+def dominant_frequency(values, length=1.0):
+    """Frequency of the largest non-constant Fourier mode of values on a uniform grid, in cycles per unit length.
+
+    values: shape (n,) or (n1, n2, ...), sampled on a grid spanning ``length`` along every axis. For several axes the
+    result is the magnitude of the mode's wave-number vector.
+    """
+    values = as_float_array(values, "values")
+    check_positive(length, "length")
+    spectrum = np.abs(np.fft.rfftn(values - values.mean()))
+    axes = [np.fft.fftfreq(n, d=length / n) for n in values.shape[:-1]]
+    axes.append(np.fft.rfftfreq(values.shape[-1], d=length / values.shape[-1]))
+    index = np.unravel_index(np.argmax(spectrum), spectrum.shape)
+    return float(np.sqrt(sum(axis[i] ** 2 for axis, i in zip(axes, index))))
+
+
+def kappa_for_frequency(freq, in_dim, width):
+    """Scale factor for ``SineLayer(in_dim, width, kappa)`` to start near frequency ``freq`` (cycles per input unit).
+
+    With Xavier weights of variance 2 / (in_dim + width), kappa W has angular frequencies of standard deviation
+    1.2 pi freq: the rule of Wang & Lai (2024), equal to their code's kappa = 3 x (zero crossings of the residue).
+    """
+    check_positive(freq, "freq")
+    return 1.2 * np.pi * freq / np.sqrt(2.0 / (in_dim + width))
+
+
+def two_scale_signal(x, high=24, amplitude=0.2):
+    """sin(2 pi x) + amplitude sin(2 pi high x): a slow wave carrying a fast ripple, for x in [0, 1]."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.sin(2 * np.pi * x) + amplitude * np.sin(2 * np.pi * high * x)
+
+
+def fit_curve(x, y, encoding="none", scale=10.0, width=64, depth=3, n_iter=1500, lr=1e-3, seed=0, device="cpu"):
+    """Fit y(x) for samples x, y of shape (n,) with an ``encoded_mlp`` (tanh) by full-batch Adam.
+
+    Returns (predict, losses): predict maps an array of x of shape (m,) to the fit, shape (m,).
+    """
+    x = as_float_array(x, "x", ndim=1)
+    y = as_float_array(y, "y", ndim=1)
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same number of samples; got {len(x)} and {len(y)}")
+    as_t = lambda a: torch.tensor(a, dtype=torch.float32, device=device)[:, None]  # noqa: E731
+    net = encoded_mlp(1, 1, encoding, scale, n_features=width, width=width, depth=depth, activation="tanh",
+                      seed=seed).to(device)
+    losses = train_full_batch(net, as_t(x), as_t(y), n_iter, lr)
+
+    def predict(points):
+        with torch.no_grad():
+            return net(as_t(as_float_array(points, "points", ndim=1)))[:, 0].double().cpu().numpy()
+
+    return predict, np.array(losses)

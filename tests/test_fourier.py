@@ -73,3 +73,28 @@ def test_bad_inputs():
         fourier.fit_image(np.zeros((4, 5, 3)))
     with pytest.raises(ValueError, match="size must be at most"):
         fourier.sample_image(100000)
+
+
+def test_dominant_frequency_in_one_and_two_dimensions():
+    x = np.arange(128) / 128
+    assert fourier.dominant_frequency(np.sin(2 * np.pi * 9 * x) + 0.3 * np.sin(2 * np.pi * 2 * x)) == 9
+    assert fourier.dominant_frequency(np.sin(2 * np.pi * 9 * x), length=2.0) == 4.5
+    X, Y = np.meshgrid(x, x, indexing="ij")
+    assert fourier.dominant_frequency(np.cos(2 * np.pi * (3 * X + 4 * Y))) == pytest.approx(5.0)
+
+
+def test_kappa_rule_matches_the_zero_crossing_rule():
+    x = np.linspace(-1, 1, 2001)
+    residue = np.sin(2 * np.pi * 6 * x + 0.3)  # 6 cycles per unit of x, no zero on a grid point
+    zero_crossings = np.sum(residue[1:] * residue[:-1] < 0)
+    kappa = fourier.kappa_for_frequency(6.0, 1, 20)
+    assert kappa == pytest.approx(3 * zero_crossings, rel=0.05)
+
+
+def test_fit_curve_learns_the_ripple_with_features():
+    x = np.arange(128) / 128
+    y = fourier.two_scale_signal(x, high=12)
+    predict, losses = fourier.fit_curve(x, y, "fourier", 5.0, width=32, n_iter=300)
+    assert predict(x).shape == (128,) and losses[-1] < 0.01 * losses[0]
+    with pytest.raises(ValueError, match="same number of samples"):
+        fourier.fit_curve(x, y[:-1])

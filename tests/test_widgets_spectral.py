@@ -1,0 +1,41 @@
+"""Widget logic of lessons 03-05, called directly (ipywidgets swallows callback exceptions)."""
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from nnkit import widgets
+
+
+@pytest.mark.parametrize("n_bumps,steepness", [(1, 10**0.5), (100, 10**4.0), (8, 300.0)])
+def test_bump_demo_over_the_slider_range(n_bumps, steepness):
+    assert isinstance(widgets.bump_demo(n_bumps, steepness), plt.Figure)
+
+
+def test_bump_explorer_redraws(monkeypatch):
+    monkeypatch.setattr(plt, "show", lambda: None)
+    explorer = widgets.bump_explorer()
+    explorer.children[0].value = 20
+    assert isinstance(explorer.result, plt.Figure)
+
+
+def test_spectral_bias_demo_with_repeated_and_extreme_frequencies():
+    fig, history = widgets.spectral_bias_demo([1, 40, 40], [0.1, 2.0, 2.0], n_iter=40)
+    assert isinstance(fig, plt.Figure) and history.errors.shape[1] == 3
+
+
+@pytest.mark.parametrize("encoding,scale", [("none", 1.0), ("fourier", 10.0), ("sine", 500.0), ("fourier", 1000.0)])
+def test_fourier_scale_demo(encoding, scale):
+    fig, error = widgets.fourier_scale_demo(encoding, scale, n_iter=30)
+    assert isinstance(fig, plt.Figure) and np.isfinite(error)
+
+
+@pytest.mark.parametrize("builder", [widgets.spectral_bias_explorer, widgets.fourier_scale_explorer])
+def test_manual_explorers_train_on_request(builder, monkeypatch):
+    monkeypatch.setattr(plt, "show", lambda: None)
+    explorer = builder()
+    assert explorer.result is None
+    for child in explorer.children:
+        if getattr(child, "description", "") in ("iters",):
+            child.value = child.min
+    explorer.update()
+    assert isinstance(explorer.result, plt.Figure)
