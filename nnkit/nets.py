@@ -1,6 +1,8 @@
 """Small torch building blocks shared by the torch lessons: an MLP builder and a full-batch training loop."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 from torch import nn
 
@@ -74,3 +76,18 @@ def train_full_batch(model, x, y, n_iter, lr=1e-3, callback=None, every=1, progr
     if callback is not None:
         callback(n_iter, model)
     return losses
+
+
+@contextmanager
+def torch_threads(n):
+    """Run the block with torch limited to n CPU threads, then restore the previous setting.
+
+    Small networks (tens of units) spend more time synchronising threads than computing: one thread trains the
+    multi-stage networks 2-3x faster than two on a 2-core CPU (benchmarks/spectral_fourier_msnn.py).
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+
+from nnkit.datasets import _wavenumbers, energy_spectrum, navier_stokes_2d
+
+
+@pytest.fixture(scope="module")
+def small_flow():
+    return navier_stokes_2d(n=32, re=200.0, t_end=0.3, seed=1, resolution=64)
+
+
+def velocities(psi):
+    n = psi.shape[0]
+    kx, ky = _wavenumbers(n)
+    psi_hat = np.fft.rfft2(psi)
+    return np.fft.irfft2(1j * ky * psi_hat, s=(n, n)), np.fft.irfft2(-1j * kx * psi_hat, s=(n, n))
+
+
+def test_vorticity_is_minus_laplacian_of_stream_function(small_flow):
+    n = small_flow.psi.shape[0]
+    kx, ky = _wavenumbers(n)
+    lap = np.fft.irfft2((kx**2 + ky**2) * np.fft.rfft2(small_flow.psi), s=(n, n))
+    np.testing.assert_allclose(lap, small_flow.omega, atol=1e-10 * np.abs(small_flow.omega).max())
+
+
+def test_energy_decays_from_the_initial_half(small_flow):
+    u, v = velocities(small_flow.psi)
+    energy = 0.5 * np.mean(u**2 + v**2)
+    assert 0.05 < energy < 0.5
+    assert small_flow.t == pytest.approx(0.3) and small_flow.n_steps > 1
+
+
+def test_spectrum_sums_to_the_kinetic_energy():
+    n = 32
+    x = 2 * np.pi * np.arange(n) / n
+    X, Y = np.meshgrid(x, x, indexing="ij")
+    psi = np.sin(3 * X) * np.cos(4 * Y)  # a single shell |k| = 5
+    k, E = energy_spectrum(psi)
+    u, v = velocities(psi)
+    assert E.sum() == pytest.approx(0.5 * np.mean(u**2 + v**2), rel=1e-12)
+    assert k[np.argmax(E)] == 5
+
+
+def test_same_seed_same_flow_and_different_seed_differs():
+    a = navier_stokes_2d(n=16, re=100.0, t_end=0.05, seed=3, resolution=32)
+    b = navier_stokes_2d(n=16, re=100.0, t_end=0.05, seed=3, resolution=32)
+    c = navier_stokes_2d(n=16, re=100.0, t_end=0.05, seed=4, resolution=32)
+    np.testing.assert_array_equal(a.psi, b.psi)
+    assert not np.allclose(a.psi, c.psi)
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="re must be a positive"):
+        navier_stokes_2d(re=0)
+    with pytest.raises(ValueError, match="t_end must be a positive"):
+        navier_stokes_2d(t_end=-1.0)
+    with pytest.raises(ValueError, match="resolution >= n"):
+        navier_stokes_2d(n=64, resolution=32)
+    with pytest.raises(ValueError, match="psi must be square"):
+        energy_spectrum(np.zeros((4, 6)))

@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+import torch
+
+from nnkit.multistage import MultiStageNN, lbfgs
+from nnkit.nets import mlp
+
+
+@pytest.fixture(scope="module")
+def two_stage_fit():
+    x = np.linspace(-1, 1, 301)[:, None]
+    y = np.sin(2 * x + 1) + 0.2 * np.exp(1.3 * x)
+    model = MultiStageNN(widths=(16, 16), adam_iters=300, lbfgs_iters=600, seed=0).fit(x, y, n_stages=2)
+    return x, y, model
+
+
+def test_second_stage_cuts_the_error_by_orders_of_magnitude(two_stage_fit):
+    x, y, model = two_stage_fit
+    first, second = model.history["error"]
+    assert first < 1e-2 and second < 1e-2 * first
+    rel = lambda p: np.linalg.norm(p - y) / np.linalg.norm(y)  # noqa: E731
+    assert rel(model.predict(x, n_stages=1)) == pytest.approx(first)
+    assert rel(model.predict(x)) == pytest.approx(second)
+
+
+def test_stage_scales_and_kappa(two_stage_fit):
+    x, y, model = two_stage_fit
+    assert model.history["eps"][0] == pytest.approx(np.sqrt(np.mean(y**2)))
+    assert model.history["eps"][1] == pytest.approx(model.history["error"][0] * np.linalg.norm(y) / np.sqrt(len(y)))
+    assert model.history["kappa"][0] == 1.0 and model.history["kappa"][1] > 1.0
+    assert model.history["frequency"][1] > 0
+    assert len(model.history["loss"][1]) >= 300
+
+
+def test_same_seed_same_numbers():
+    x = np.linspace(-1, 1, 101)[:, None]
+    y = np.cos(3 * x)
+    runs = [MultiStageNN(widths=(8, 8), adam_iters=30, lbfgs_iters=30, seed=4).fit(x, y, 2).predict(x)
+            for _ in range(2)]
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_two_dimensional_grid():
+    g = np.linspace(0, 1, 16, endpoint=False)
+    x = np.stack(np.meshgrid(g, g, indexing="ij"), axis=-1).reshape(-1, 2)
+    y = (np.sin(2 * np.pi * x[:, :1]) * np.cos(2 * np.pi * x[:, 1:]))
+    model = MultiStageNN(widths=(8, 8), adam_iters=50, lbfgs_iters=100).fit(x, y, 2, grid_shape=(16, 16))
+    assert model.predict(x).shape == (256, 1)
+    assert model.history["error"][1] < model.history["error"][0]
+
+
+def test_lbfgs_minimises_a_quadratic():
+    torch.manual_seed(0)
+    net = mlp(1, 1, width=4, depth=1, dtype=torch.float64)
+    x = torch.linspace(-1, 1, 20, dtype=torch.float64)[:, None]
+    loss = lambda m: torch.mean((m(x) - 3 * x) ** 2)  # noqa: E731
+    start = float(loss(net).detach())
+    final = lbfgs(net, loss, max_iter=200)
+    assert final < 1e-6 * start and final == pytest.approx(float(loss(net).detach()))
+
+
+def test_torch_threads_are_restored():
+    before = torch.get_num_threads()
+    MultiStageNN(widths=(4,), adam_iters=2, lbfgs_iters=2).fit(np.linspace(0, 1, 10)[:, None], np.ones((10, 1)))
+    assert torch.get_num_threads() == before
+
+
+def test_bad_inputs():
+    x = np.linspace(-1, 1, 50)[:, None]
+    y = np.sin(x)
+    small = dict(widths=(4, 4), adam_iters=2, lbfgs_iters=2)
+    with pytest.raises(ValueError, match="n_stages must be a positive integer"):
+        MultiStageNN(**small).fit(x, y, n_stages=0)
+    with pytest.raises(ValueError, match=r"n_stages must be at most len\(widths\) = 2"):
+        MultiStageNN(**small).fit(x, y, n_stages=3)
+    y_bad = y.copy()
+    y_bad[5] = np.nan
+    with pytest.raises(ValueError, match="y contains 1 NaN"):
+        MultiStageNN(**small).fit(x, y_bad)
+    with pytest.raises(ValueError, match="same number of samples"):
+        MultiStageNN(**small).fit(x, y[:-1])
+    with pytest.raises(ValueError, match="equally spaced"):
+        MultiStageNN(**small).fit(x[::-1], y)
+    with pytest.raises(ValueError, match="pass grid_shape"):
+        MultiStageNN(**small).fit(np.zeros((4, 2)), np.zeros((4, 1)))
+    with pytest.raises(ValueError, match="grid_shape must have 2 entries"):
+        MultiStageNN(**small).fit(np.random.rand(6, 2), np.zeros((6, 1)), grid_shape=(2, 2))
+    with pytest.raises(ValueError, match="widths"):
+        MultiStageNN(widths=(0,))
+    with pytest.raises(ValueError, match="lr must be a positive"):
+        MultiStageNN(lr=-1.0)
+    with pytest.raises(RuntimeError, match="call fit"):
+        MultiStageNN().predict(x)
