@@ -109,3 +109,14 @@ def check_fourier_features(fn):
     cases = [(rng.uniform(size=(n, d)), rng.normal(scale=s, size=(m, d))) for n, d, m, s in ((1, 1, 1, 1.0),
                                                                                             (10, 2, 8, 5.0))]
     return _compare("fourier_features", fn, cases, reference, ("gamma(v)",))
+
+
+def check_stage_kappa(fn):
+    """fn(residue, width) -> kappa for a residue on N points of h in [-1, 1]; see ``fourier.kappa_for_frequency``."""
+    from .fourier import dominant_frequency, kappa_for_frequency
+
+    h = [np.linspace(-1, 1, n) for n in (64, 301, 1501)]
+    cases = [(np.sin(2 * np.pi * f * hh + 0.4) + 0.1 * np.cos(np.pi * hh), w) for hh, f, w in zip(h, (1.5, 6.0, 40.0),
+                                                                                                   (20, 30, 20))]
+    return _compare("stage_kappa", fn, cases,
+                    lambda r, w: (kappa_for_frequency(dominant_frequency(r, length=2.0), 1, w),), ("kappa",))

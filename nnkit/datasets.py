@@ -105,7 +105,8 @@ def _truncate(w_hat, inv_k2, N, n):
     scale = (n / N) ** 2
     small_w = w_hat[rows, :n // 2 + 1] * scale
     small_psi = (w_hat * inv_k2)[rows, :n // 2 + 1] * scale
-    small_w[n // 2, :] = small_psi[n // 2, :] = 0.0  # drop the Nyquist row, which n points cannot represent
+    small_w[n // 2, :] = small_psi[n // 2, :] = 0.0  # drop the Nyquist modes, which n points cannot tell apart
+    small_w[:, n // 2] = small_psi[:, n // 2] = 0.0
     return np.fft.irfft2(small_psi, s=(n, n)), np.fft.irfft2(small_w, s=(n, n))
 
 
@@ -127,3 +128,23 @@ def energy_spectrum(psi):
     index = np.rint(k).astype(int)
     E = np.bincount(index.ravel(), weights=density.ravel(), minlength=n)[shells]
     return shells, E
+
+
+def spectral_upsample(field, m):
+    """The band-limited periodic field (n, n) evaluated on an m x m grid (m >= n, even) by zero-padding its FFT.
+
+    Modes at the Nyquist wave number n/2 are dropped (fields from ``navier_stokes_2d`` have none).
+    Every n-grid point lies on the m-grid when m is a multiple of n, so the extra points are exact values of the
+    same trigonometric interpolant: held-out points that carry no frequency the n-grid cannot represent.
+    """
+    field = as_float_array(field, "field", ndim=2)
+    n = field.shape[0]
+    if field.shape != (n, n) or n % 2:
+        raise ValueError(f"field must be square with an even side, shape (n, n); got {field.shape}")
+    if m < n or m % 2:
+        raise ValueError(f"m must be even and at least {n}; got {m}")
+    spectrum = np.fft.rfft2(field)
+    spectrum[n // 2, :] = spectrum[:, n // 2] = 0.0  # Nyquist modes are ambiguous between +n/2 and -n/2: dropped
+    padded = np.zeros((m, m // 2 + 1), dtype=complex)
+    padded[np.r_[0:n // 2, m - n // 2:m], :n // 2 + 1] = spectrum
+    return np.fft.irfft2(padded * (m / n) ** 2, s=(m, m))

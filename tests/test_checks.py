@@ -30,6 +30,7 @@ CHECKS = {
     "bump": checks.check_bump,
     "coefficient_error": checks.check_coefficient_error,
     "fourier_features": checks.check_fourier_features,
+    "stage_kappa": checks.check_stage_kappa,
 }
 
 
@@ -97,7 +98,14 @@ def wrong_fourier_features_no_two_pi(v, B):
     return np.concatenate([np.cos(proj), np.sin(proj)], axis=1)
 
 
+def wrong_stage_kappa_angular(residue, width):
+    from nnkit.fourier import dominant_frequency
+
+    return 2 * np.pi * dominant_frequency(residue, length=2.0) / np.sqrt(2 / (1 + width))
+
+
 @pytest.mark.parametrize("name,wrong,match", [
+    ("stage_kappa", wrong_stage_kappa_angular, "kappa is wrong"),
     ("bump", wrong_bump_single_step, "bump values is wrong"),
     ("coefficient_error", wrong_coefficient_error_absolute, "relative error is wrong"),
     ("fourier_features", wrong_fourier_features_no_two_pi, "gamma"),

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nnkit.datasets import _wavenumbers, energy_spectrum, navier_stokes_2d
+from nnkit.datasets import _wavenumbers, energy_spectrum, navier_stokes_2d, spectral_upsample
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,28 @@ def test_same_seed_same_flow_and_different_seed_differs():
     assert not np.allclose(a.psi, c.psi)
 
 
+def test_spectral_upsample_is_the_trigonometric_interpolant(small_flow):
+    fine = spectral_upsample(small_flow.psi, 96)
+    np.testing.assert_allclose(fine[::3, ::3], small_flow.psi, atol=1e-14)
+    x = 2 * np.pi * np.arange(16) / 16
+    X, Y = np.meshgrid(x, x, indexing="ij")
+    xf = 2 * np.pi * np.arange(64) / 64
+    XF, YF = np.meshgrid(xf, xf, indexing="ij")
+    mode = lambda a, b: np.cos(3 * a + 1.0) * np.sin(5 * b)  # noqa: E731
+    np.testing.assert_allclose(spectral_upsample(mode(X, Y), 64), mode(XF, YF), atol=1e-13)
+
+
+def test_flow_fields_carry_no_nyquist_modes(small_flow):
+    spectrum = np.abs(np.fft.rfft2(small_flow.psi))
+    n = small_flow.psi.shape[0]
+    assert spectrum[n // 2, :].max() < 1e-12 * spectrum.max() and spectrum[:, n // 2].max() < 1e-12 * spectrum.max()
+
+
 def test_bad_inputs():
+    with pytest.raises(ValueError, match="m must be even and at least 8"):
+        spectral_upsample(np.zeros((8, 8)), 6)
+    with pytest.raises(ValueError, match="field must be square"):
+        spectral_upsample(np.zeros((8, 6)), 16)
     with pytest.raises(ValueError, match="re must be a positive"):
         navier_stokes_2d(re=0)
     with pytest.raises(ValueError, match="t_end must be a positive"):

@@ -91,3 +91,13 @@ def test_bad_inputs():
         MultiStageNN(lr=-1.0)
     with pytest.raises(RuntimeError, match="call fit"):
         MultiStageNN().predict(x)
+
+
+def test_threads_argument():
+    with pytest.raises(ValueError, match="threads must be a positive integer"):
+        MultiStageNN(threads=0)
+    seen = []
+    model = MultiStageNN(widths=(4,), adam_iters=1, lbfgs_iters=1, threads=None)
+    model._train = lambda net, h, target: seen.append(torch.get_num_threads()) or np.zeros(1)
+    model.fit(np.linspace(0, 1, 10)[:, None], np.ones((10, 1)))
+    assert seen == [torch.get_num_threads()]
