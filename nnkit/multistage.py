@@ -53,7 +53,8 @@ class MultiStageNN:
     threads: CPU threads torch may use while fitting (1, the default, is 2-3x faster than 2 for networks this small
     on a 2-core CPU; None keeps torch's setting).
     After ``fit``: ``history`` holds per stage "error" (relative L2 on the training data), "eps", "kappa",
-    "frequency" (dominant frequency of the residue, cycles per unit of h), "loss" (per iteration) and "seconds".
+    "frequency" (dominant frequency of the residue, cycles per unit of h), "loss" (per Adam step, then per L-BFGS
+    function evaluation) and "seconds".
     """
 
     def __init__(self, widths=(20, 20, 30, 30), depth=3, adam_iters=2000, lbfgs_iters=4000, lr=1e-3, seed=0,
