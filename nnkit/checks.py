@@ -120,3 +120,15 @@ def check_stage_kappa(fn):
                                                                                                    (20, 30, 20))]
     return _compare("stage_kappa", fn, cases,
                     lambda r, w: (kappa_for_frequency(dominant_frequency(r, length=2.0), 1, w),), ("kappa",))
+
+
+def check_repulsive_term(fn):
+    """fn(x, h) -> 1/n sum_j grad_{x_j} k(x_j, x_i) for k(x, y) = exp(-||x - y||^2 / h), x of shape (n, d)."""
+    import torch
+
+    from .svgd import rbf_kernel
+
+    rng = np.random.default_rng(7)
+    cases = [(rng.normal(size=(n, d)), h) for n, d, h in ((1, 2, 1.0), (5, 2, 0.5), (30, 3, 2.0))]
+    return _compare("repulsive_term", fn, cases,
+                    lambda x, h: ((rbf_kernel(torch.tensor(x), h)[1] / len(x)).numpy(),), ("repulsive term",))

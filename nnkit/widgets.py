@@ -204,3 +204,54 @@ def fourier_scale_explorer():
         show, {"manual": True, "manual_name": "Train"},
         encoding=widgets.Dropdown(options=["none", "fourier", "sine"], value="fourier"),
         log10_scale=widgets.FloatSlider(value=1.0, min=-1.0, max=3.0, step=0.1, description="log10 scale"))
+
+
+def svgd_demo(target="banana", n_particles=100, bandwidth="median", step_size=0.05, n_iter=300, seed=0):
+    """Run SVGD from a tight cloud on a 2-D toy target and draw the particles over the density's contours.
+
+    bandwidth: "median" or a positive h. Returns (figure, final particles (n, 2)).
+    """
+    import torch
+
+    from .svgd import svgd, toy_target
+
+    log_prob = toy_target(target)
+    gen = torch.Generator().manual_seed(seed)
+    start = 0.3 * torch.randn(n_particles, 2, generator=gen, dtype=torch.float64) + torch.tensor([0.0, -4.0],
+                                                                                                 dtype=torch.float64)
+    x, history = svgd(log_prob, start, n_iter=n_iter, step_size=step_size, bandwidth=bandwidth,
+                      record_every=-(-n_iter // 3))  # ceil: three snapshots after the start
+    g = np.linspace(-6, 6, 200)
+    G1, G2 = np.meshgrid(g, g)
+    grid = torch.tensor(np.stack([G1.ravel(), G2.ravel()], axis=1))
+    density = np.exp(log_prob(grid).numpy().reshape(G1.shape))
+    fig, axes = plt.subplots(1, len(history["particles"]), figsize=(4 * len(history["particles"]), 3.8),
+                             sharex=True, sharey=True)
+    for ax, it, p in zip(axes, history["iterations"], history["particles"]):
+        ax.contour(G1, G2, density, levels=8, colors="0.6", linewidths=0.8)
+        ax.scatter(*p.numpy().T, s=8, color="tab:red")
+        ax.set(title=f"iteration {it}", xlabel="x1", xlim=(-6, 6), ylim=(-6, 6))
+    axes[0].set_ylabel("x2")
+    fig.suptitle(f"SVGD on '{target}': {n_particles} particles, bandwidth {bandwidth}, step {step_size:g}")
+    fig.tight_layout()
+    return fig, x.numpy()
+
+
+def svgd_explorer():
+    """Target, number of particles, bandwidth rule and step size for ``svgd_demo``; runs on "Run"."""
+    import ipywidgets as widgets
+
+    from .svgd import TOY_TARGETS
+
+    def show(target, n_particles, bandwidth, log10_step):
+        fig, _ = svgd_demo(target, n_particles, bandwidth if bandwidth == "median" else float(bandwidth),
+                           10**log10_step)
+        plt.show()
+        return fig
+
+    return widgets.interactive(
+        show, {"manual": True, "manual_name": "Run"},
+        target=widgets.Dropdown(options=list(TOY_TARGETS), value="banana"),
+        n_particles=widgets.IntSlider(value=100, min=2, max=400, step=2, description="particles"),
+        bandwidth=widgets.Dropdown(options=["median", "0.01", "0.1", "1", "10"], value="median"),
+        log10_step=widgets.FloatSlider(value=-1.3, min=-3, max=0, step=0.1, description="log10 step"))

@@ -31,6 +31,7 @@ CHECKS = {
     "coefficient_error": checks.check_coefficient_error,
     "fourier_features": checks.check_fourier_features,
     "stage_kappa": checks.check_stage_kappa,
+    "repulsive_term": checks.check_repulsive_term,
 }
 
 
@@ -104,7 +105,14 @@ def wrong_stage_kappa_angular(residue, width):
     return 2 * np.pi * dominant_frequency(residue, length=2.0) / np.sqrt(2 / (1 + width))
 
 
+def wrong_repulsive_sign(x, h):
+    diff = x[None, :, :] - x[:, None, :]  # x_j - x_i: pulls particles together
+    K = np.exp(-np.sum(diff**2, axis=-1) / h)
+    return (2 / h) * np.einsum("ij,ijd->id", K, diff) / len(x)
+
+
 @pytest.mark.parametrize("name,wrong,match", [
+    ("repulsive_term", wrong_repulsive_sign, "repulsive term is wrong"),
     ("stage_kappa", wrong_stage_kappa_angular, "kappa is wrong"),
     ("bump", wrong_bump_single_step, "bump values is wrong"),
     ("coefficient_error", wrong_coefficient_error_absolute, "relative error is wrong"),

@@ -29,7 +29,15 @@ def test_fourier_scale_demo(encoding, scale):
     assert isinstance(fig, plt.Figure) and np.isfinite(error)
 
 
-@pytest.mark.parametrize("builder", [widgets.spectral_bias_explorer, widgets.fourier_scale_explorer])
+@pytest.mark.parametrize("target,n,bandwidth,step", [("banana", 2, "median", 1e-3), ("mixture", 400, 0.01, 1.0),
+                                                     ("gaussian", 50, 10.0, 0.05)])
+def test_svgd_demo_over_the_control_range(target, n, bandwidth, step):
+    fig, particles = widgets.svgd_demo(target, n, bandwidth, step, n_iter=6)
+    assert isinstance(fig, plt.Figure) and particles.shape == (n, 2) and np.all(np.isfinite(particles))
+
+
+@pytest.mark.parametrize("builder", [widgets.spectral_bias_explorer, widgets.fourier_scale_explorer,
+                                     widgets.svgd_explorer])
 def test_manual_explorers_train_on_request(builder, monkeypatch):
     monkeypatch.setattr(plt, "show", lambda: None)
     explorer = builder()
