@@ -18,12 +18,15 @@ from .validation import check_choice, check_positive
 
 
 def median_bandwidth(x):
-    """h = median(||x_i - x_j||, i < j)^2 / log(n) for particles x (n, d); 1.0 when n < 2 or all coincide."""
+    """h = median(||x_i - x_j||, i < j)^2 / log(n) for particles x (n, d); 1.0 when n < 2 or all coincide.
+
+    The median averages the two middle distances when their count is even, as numpy's does.
+    """
     n = x.shape[0]
     if n < 2:
         return 1.0
     i, j = torch.triu_indices(n, n, offset=1)
-    med = torch.median(torch.linalg.vector_norm(x[i] - x[j], dim=1))
+    med = torch.quantile(torch.linalg.vector_norm(x[i] - x[j], dim=1), 0.5)
     h = float(med**2 / math.log(n))
     return h if h > 0 else 1.0
 

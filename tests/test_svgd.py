@@ -29,6 +29,13 @@ def test_direction_matches_the_paper_formula():
     assert svgd.median_bandwidth(torch.tensor(x)) == pytest.approx(h, rel=1e-12)
 
 
+@pytest.mark.parametrize("n", [2, 4, 8])  # 1, 6 and 28 pairs: the even counts pin down the averaged median
+def test_median_bandwidth_matches_numpy(n):
+    x = np.random.default_rng(n).normal(size=(n, 3))
+    dist = [np.linalg.norm(x[i] - x[j]) for i in range(n) for j in range(i + 1, n)]
+    assert svgd.median_bandwidth(torch.tensor(x)) == pytest.approx(np.median(dist) ** 2 / math.log(n), rel=1e-12)
+
+
 def test_fixed_bandwidth_is_used_as_given():
     rng = np.random.default_rng(1)
     x, grad = rng.normal(size=(5, 2)), rng.normal(size=(5, 2))
