@@ -53,19 +53,50 @@ def _check_labels(y):
         raise ValueError("y must hold class labels 0 or 1 for logistic regression")
 
 
-def linear_loss(w, b, x, y):
-    """Mean squared error J(w, b) = mean((x @ w + b - y)**2)."""
+def _logistic_loss_of_z(z, y, loss):
+    """Mean over axis 0 of the logistic loss of logits z against labels y (broadcast together)."""
+    if loss == "mse":
+        return np.mean((sigmoid(z) - y) ** 2, axis=0)
+    return np.mean(np.logaddexp(0.0, z) - y * z, axis=0)  # the cross entropy written without log(0)
+
+
+# Checked arguments in, numbers out: the loop in gradient_descent calls these every step.
+def _linear_loss(w, b, x, y):
+    return float(np.mean((x @ w + b - y) ** 2))
+
+
+def _linear_gradient(w, b, x, y):
+    residual = x @ w + b - y
+    return 2.0 * x.T @ residual / len(y), 2.0 * float(np.mean(residual))
+
+
+def _logistic_loss(w, b, x, y, loss):
+    return float(_logistic_loss_of_z(x @ w + b, y, loss))
+
+
+def _logistic_gradient(w, b, x, y, loss):
+    y_hat = sigmoid(x @ w + b)
+    dJ_dz = y_hat - y if loss == "cross_entropy" else 2.0 * (y_hat - y) * y_hat * (1.0 - y_hat)
+    return x.T @ dJ_dz / len(y), float(np.mean(dJ_dz))
+
+
+def _checked(w, b, x, y, loss=None):
     x, y = _check_data(x, y)
     w, b = _check_params(w, b, x.shape[1])
-    return float(np.mean((x @ w + b - y) ** 2))
+    if loss is not None:
+        check_choice(loss, "loss", LOGISTIC_LOSSES)
+        _check_labels(y)
+    return w, b, x, y
+
+
+def linear_loss(w, b, x, y):
+    """Mean squared error J(w, b) = mean((x @ w + b - y)**2)."""
+    return _linear_loss(*_checked(w, b, x, y))
 
 
 def linear_gradient(w, b, x, y):
     """(dJ/dw of shape (d,), dJ/db) of the mean squared error: 2/n sum (y_hat - y) x and 2/n sum (y_hat - y)."""
-    x, y = _check_data(x, y)
-    w, b = _check_params(w, b, x.shape[1])
-    residual = x @ w + b - y
-    return 2.0 * x.T @ residual / len(y), 2.0 * float(np.mean(residual))
+    return _linear_gradient(*_checked(w, b, x, y))
 
 
 def logistic_loss(w, b, x, y, loss="cross_entropy"):
@@ -74,25 +105,12 @@ def logistic_loss(w, b, x, y, loss="cross_entropy"):
     loss: "cross_entropy" (mean of -y log y_hat - (1 - y) log(1 - y_hat), convex in w, b) or "mse" (the slides'
     J = mean((y_hat - y)**2), not convex).
     """
-    x, y = _check_data(x, y)
-    w, b = _check_params(w, b, x.shape[1])
-    check_choice(loss, "loss", LOGISTIC_LOSSES)
-    _check_labels(y)
-    z = x @ w + b
-    if loss == "mse":
-        return float(np.mean((sigmoid(z) - y) ** 2))
-    return float(np.mean(np.logaddexp(0.0, z) - y * z))  # the cross entropy written without log(0)
+    return _logistic_loss(*_checked(w, b, x, y, loss), loss)
 
 
 def logistic_gradient(w, b, x, y, loss="cross_entropy"):
     """(dJ/dw, dJ/db) for ``logistic_loss``; cross entropy gives (y_hat - y) x, MSE 2 (y_hat - y) y_hat (1 - y_hat) x."""
-    x, y = _check_data(x, y)
-    w, b = _check_params(w, b, x.shape[1])
-    check_choice(loss, "loss", LOGISTIC_LOSSES)
-    _check_labels(y)
-    y_hat = sigmoid(x @ w + b)
-    dJ_dz = y_hat - y if loss == "cross_entropy" else 2.0 * (y_hat - y) * y_hat * (1.0 - y_hat)
-    return x.T @ dJ_dz / len(y), float(np.mean(dJ_dz))
+    return _logistic_gradient(*_checked(w, b, x, y, loss), loss)
 
 
 def gradient_descent(loss_fn, gradient_fn, x, y, lr, steps, w0=None, b0=0.0):
@@ -120,13 +138,14 @@ def gradient_descent(loss_fn, gradient_fn, x, y, lr, steps, w0=None, b0=0.0):
 
 def fit_linear(x, y, lr, steps, w0=None, b0=0.0):
     """Gradient descent on the linear model's mean squared error; returns a ``Trajectory``."""
-    return gradient_descent(linear_loss, linear_gradient, x, y, lr, steps, w0, b0)
+    return gradient_descent(_linear_loss, _linear_gradient, x, y, lr, steps, w0, b0)
 
 
 def fit_logistic(x, y, lr, steps, w0=None, b0=0.0, loss="cross_entropy"):
     """Gradient descent on the logistic model (see ``logistic_loss``); returns a ``Trajectory``."""
     check_choice(loss, "loss", LOGISTIC_LOSSES)
-    return gradient_descent(lambda *a: logistic_loss(*a, loss=loss), lambda *a: logistic_gradient(*a, loss=loss),
+    _check_labels(_check_data(x, y)[1])
+    return gradient_descent(lambda *a: _logistic_loss(*a, loss), lambda *a: _logistic_gradient(*a, loss),
                             x, y, lr, steps, w0, b0)
 
 
@@ -168,9 +187,7 @@ def loss_surface(x, y, w_grid, b_grid, model="linear", loss="cross_entropy"):
         return np.mean((z - yy) ** 2, axis=0)
     check_choice(loss, "loss", LOGISTIC_LOSSES)
     _check_labels(y)
-    if loss == "mse":
-        return np.mean((sigmoid(z) - yy) ** 2, axis=0)
-    return np.mean(np.logaddexp(0.0, z) - yy * z, axis=0)
+    return _logistic_loss_of_z(z, yy, loss)
 
 
 def make_linear_data(n=50, w=2.0, b=-1.0, noise=0.5, x_range=(-2.0, 2.0), seed=0):
