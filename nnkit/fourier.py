@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from .nets import mlp, train_full_batch
-from .validation import as_float_array, check_choice, check_positive
+from .validation import as_float_array, check_choice, check_positive, check_same_rows
 
 
 class FourierFeatures(nn.Module):
@@ -149,8 +149,7 @@ def fit_curve(x, y, encoding="none", scale=10.0, width=64, depth=3, n_iter=1500,
     """
     x = as_float_array(x, "x", ndim=1)
     y = as_float_array(y, "y", ndim=1)
-    if len(x) != len(y):
-        raise ValueError(f"x and y must have the same number of samples; got {len(x)} and {len(y)}")
+    check_same_rows(x, y, "x", "y")
     as_t = lambda a: torch.tensor(a, dtype=torch.float32, device=device)[:, None]  # noqa: E731
     net = encoded_mlp(1, 1, encoding, scale, n_features=width, width=width, depth=depth, activation="tanh",
                       seed=seed).to(device)

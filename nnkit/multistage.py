@@ -17,7 +17,7 @@ from scipy.optimize import minimize
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
 from .fourier import SineLayer, dominant_frequency, kappa_for_frequency
-from .nets import mlp, torch_threads
+from .nets import mlp, torch_threads, train_full_batch
 from .validation import as_float_array, check_positive, check_same_rows
 
 
@@ -140,14 +140,7 @@ class MultiStageNN:
         return grid_shape
 
     def _train(self, net, h, target):
-        losses = []
-        opt = torch.optim.Adam(net.parameters(), lr=self.lr)
-        for _ in range(self.adam_iters):
-            opt.zero_grad(set_to_none=True)
-            loss = torch.mean((net(h) - target) ** 2)
-            loss.backward()
-            opt.step()
-            losses.append(float(loss.detach()))
+        losses = train_full_batch(net, h, target, self.adam_iters, self.lr)
 
         def loss_fn(model):
             loss = torch.mean((model(h) - target) ** 2)
