@@ -37,6 +37,18 @@ def _wavenumbers(n):
     return kx, ky
 
 
+def _inverse_laplacian(kx, ky):
+    """1 / |k|^2 on the rfft grid, 0 for the mean mode, so that psi_hat = omega_hat * _inverse_laplacian(...)."""
+    k2 = kx**2 + ky**2
+    return np.divide(1.0, k2, out=np.zeros_like(k2), where=k2 > 0)
+
+
+def _velocities(omega_hat, kx, ky, inv_k2, n):
+    """u = d psi / dy and v = -d psi / dx on the n x n grid from the vorticity spectrum."""
+    psi_hat = omega_hat * inv_k2
+    return np.fft.irfft2(1j * ky * psi_hat, s=(n, n)), np.fft.irfft2(-1j * kx * psi_hat, s=(n, n))
+
+
 def _initial_vorticity_hat(n, rng, k_peak=12.0, s=3):
     kx, ky = _wavenumbers(n)
     k = np.sqrt(kx**2 + ky**2)
@@ -45,9 +57,7 @@ def _initial_vorticity_hat(n, rng, k_peak=12.0, s=3):
     phase = np.exp(2j * np.pi * rng.uniform(size=k.shape))
     omega = np.fft.irfft2(np.sqrt(k * energy / np.pi) * phase, s=(n, n))
     omega_hat = np.fft.rfft2(omega)  # round trip makes the spectrum Hermitian
-    k2 = np.where(k == 0, 1.0, k**2)
-    psi_hat = omega_hat / k2
-    u, v = np.fft.irfft2(1j * ky * psi_hat, s=(n, n)), np.fft.irfft2(-1j * kx * psi_hat, s=(n, n))
+    u, v = _velocities(omega_hat, kx, ky, _inverse_laplacian(kx, ky), n)
     return omega_hat * np.sqrt(0.5 / (0.5 * np.mean(u**2 + v**2)))
 
 
@@ -68,22 +78,18 @@ def navier_stokes_2d(n=128, re=2000.0, t_end=2.0, seed=0, resolution=None, cfl=0
         raise ValueError(f"n and resolution must be even with resolution >= n; got n={n}, resolution={N}")
     kx, ky = _wavenumbers(N)
     k2 = kx**2 + ky**2
-    inv_k2 = np.where(k2 == 0, 0.0, 1.0 / np.where(k2 == 0, 1.0, k2))
+    inv_k2 = _inverse_laplacian(kx, ky)
     keep = (np.abs(kx) < N / 3) & (np.abs(ky) < N / 3)  # 2/3 rule
 
-    def velocities(w_hat):
-        psi_hat = w_hat * inv_k2
-        return np.fft.irfft2(1j * ky * psi_hat, s=(N, N)), np.fft.irfft2(-1j * kx * psi_hat, s=(N, N))
-
     def advection(w_hat):
-        u, v = velocities(w_hat)
+        u, v = _velocities(w_hat, kx, ky, inv_k2, N)
         wx, wy = np.fft.irfft2(1j * kx * w_hat, s=(N, N)), np.fft.irfft2(1j * ky * w_hat, s=(N, N))
         return np.where(keep, -np.fft.rfft2(u * wx + v * wy), 0.0)
 
     w_hat = _initial_vorticity_hat(N, np.random.default_rng(seed))
     t, steps, dx = 0.0, 0, 2 * np.pi / N
     while t < t_end - 1e-12:
-        u, v = velocities(w_hat)
+        u, v = _velocities(w_hat, kx, ky, inv_k2, N)
         dt = min(cfl * dx / np.max(np.abs(u) + np.abs(v)), t_end - t)
         half = np.exp(-k2 * dt / (2 * re))
         full = half**2
