@@ -10,6 +10,7 @@ import numpy as np
 
 from . import approx, gd
 from .plotting import plot_frequency_heatmap, plot_loss_curve, plot_loss_surface
+from .validation import check_choice
 
 
 def learning_rate_demo(x, y, lr, steps, w0=-2.0, b0=2.0, grid=121):
@@ -66,7 +67,6 @@ def mlp_fit_demo(target="sine + ramp", width=32, depth=2, activation="tanh", epo
     target: a key of ``TARGETS``. Draws the fit and the loss per epoch; returns (figure, model).
     """
     from .backprop import MLP
-    from .validation import check_choice
 
     f = TARGETS[check_choice(target, "target", TARGETS)]
     x = np.linspace(-1, 1, n)[:, None]
