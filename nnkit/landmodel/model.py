@@ -82,10 +82,10 @@ class Structure:
 
 
 DEFAULT_STRUCTURE = Structure()
-# A structurally different forest used to make out-of-model observations: shallower water-holding soil (1 m),
-# a stronger temperature response of decomposition, and more rain intercepted by the canopy.
-OUT_OF_MODEL = replace(DEFAULT_STRUCTURE, layer_bottoms=(0.1, 0.25, 0.45, 0.7, 1.0), q10_hr=2.6,
-                       interception_per_lai=0.3)
+# A structurally different forest used to make out-of-model observations: a shallower water-holding soil
+# (0.8 m instead of 2 m), a stronger temperature response of decomposition, more rain intercepted by the canopy.
+OUT_OF_MODEL = replace(DEFAULT_STRUCTURE, layer_bottoms=(0.1, 0.2, 0.35, 0.55, 0.8), q10_hr=2.8,
+                       interception_per_lai=0.35)
 
 
 def root_fractions(rootb_par, layer_bottoms, roota_par=6.0):
