@@ -17,16 +17,18 @@ import torch
 from .validation import check_choice, check_positive
 
 
-def median_bandwidth(x):
+def median_bandwidth(x, distances=None):
     """h = median(||x_i - x_j||, i < j)^2 / log(n) for particles x (n, d); 1.0 when n < 2 or all coincide.
 
-    The median averages the two middle distances when their count is even, as numpy's does.
+    distances: the (n, n) matrix of ||x_i - x_j|| when already at hand. The median averages the two middle
+    distances when their count is even, as numpy's does.
     """
     n = x.shape[0]
     if n < 2:
         return 1.0
-    i, j = torch.triu_indices(n, n, offset=1)
-    med = torch.quantile(torch.linalg.vector_norm(x[i] - x[j], dim=1), 0.5)
+    distances = torch.cdist(x, x) if distances is None else distances
+    i, j = torch.triu_indices(n, n, offset=1, device=x.device)
+    med = torch.quantile(distances[i, j], 0.5)
     h = float(med**2 / math.log(n))
     return h if h > 0 else 1.0
 
@@ -35,8 +37,9 @@ def rbf_kernel(x, bandwidth="median"):
     """Kernel matrix K_ij = exp(-||x_i - x_j||^2 / h) (n, n), the repulsive term sum_j grad_{x_j} k(x_j, x_i) (n, d),
     and h. bandwidth: "median" (see ``median_bandwidth``) or a positive number h.
     """
-    h = median_bandwidth(x.detach()) if bandwidth == "median" else float(check_positive(bandwidth, "bandwidth"))
-    sq_dist = torch.cdist(x, x) ** 2
+    distances = torch.cdist(x, x)
+    h = median_bandwidth(x, distances) if bandwidth == "median" else float(check_positive(bandwidth, "bandwidth"))
+    sq_dist = distances**2
     K = torch.exp(-sq_dist / h)
     repulsive = (2.0 / h) * (x * K.sum(dim=1, keepdim=True) - K @ x)  # sum_j (2/h)(x_i - x_j) k_ij
     return K, repulsive, h
