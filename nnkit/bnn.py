@@ -87,6 +87,11 @@ class _Fitted:
             raise ValueError(f"x must have {self.n_inputs} columns like the training inputs; got {x.shape[1]}")
         return torch.as_tensor(self.x_scale(x), dtype=torch.float32, device=self.device)
 
+    @property
+    def n_network_parameters(self):
+        """Weights and biases of the fitted network (of one particle, for the BNN)."""
+        return self.hidden * (self.n_inputs + 1) + self.n_outputs * (self.hidden + 1)
+
 
 class SVGDRegressor(_Fitted):
     """Bayesian MLP (one hidden layer of ``hidden`` units) whose weight posterior is S = ``n_particles`` SVGD
@@ -155,7 +160,7 @@ class SVGDRegressor(_Fitted):
         theta = torch.as_tensor(theta, dtype=torch.float32, device=self.device)
         with torch.no_grad():
             mse = ((self._forward(theta, x) - y) ** 2).mean(dim=1)  # (S, k)
-        theta[:, -k - 1:-1] = -torch.log(mse)
+        theta[:, -k - 1:-1] = -torch.log(mse.clamp_min(1e-8))  # a constant target would give gamma = inf
         return theta
 
     def fit(self, x, y):
@@ -222,11 +227,6 @@ class SVGDRegressor(_Fitted):
         aleatoric = np.broadcast_to(noise_var.mean(axis=0) * scale**2, f.shape[1:]).copy()
         epistemic = f.var(axis=0) * scale**2
         return Prediction(self.y_scale.inverse(f.mean(axis=0)), aleatoric + epistemic, aleatoric, epistemic)
-
-    @property
-    def n_network_parameters(self):
-        """Weights and biases of one particle's network."""
-        return self.hidden * (self.n_inputs + 1) + self.n_outputs * (self.hidden + 1)
 
 
 class MLPRegressor(_Fitted):
