@@ -52,6 +52,16 @@ class Standardizer:
         return z * self.std + self.mean
 
 
+def predictive_moments(f, noise_var):
+    """Eqs. 7-8 of the SVGD-BNN paper for particle outputs f (S, n, k) and noise variances 1/gamma (S, k):
+    returns (mean, aleatoric, epistemic), each (n, k): mean = 1/S sum_s f_s, aleatoric = 1/S sum_s 1/gamma_s,
+    epistemic = 1/S sum_s f_s^2 - mean^2."""
+    mean = f.mean(axis=0)
+    aleatoric = np.broadcast_to(noise_var.mean(axis=0), mean.shape).copy()
+    epistemic = (f**2).mean(axis=0) - mean**2
+    return mean, aleatoric, np.maximum(epistemic, 0.0)
+
+
 def _check_xy(x, y):
     x = as_float_array(x, "x", ndim=2)
     y = as_float_array(y, "y", ndim=(1, 2))
@@ -222,11 +232,10 @@ class SVGDRegressor(_Fitted):
         with torch.no_grad():
             f = self._forward(self.particles, xt)  # (S, n, k)
             noise_var = torch.exp(-self.particles[:, -self.n_outputs - 1:-1])  # (S, k)
-        f, noise_var = f.double().cpu().numpy(), noise_var.double().cpu().numpy()
-        scale = self.y_scale.std
-        aleatoric = np.broadcast_to(noise_var.mean(axis=0) * scale**2, f.shape[1:]).copy()
-        epistemic = f.var(axis=0) * scale**2
-        return Prediction(self.y_scale.inverse(f.mean(axis=0)), aleatoric + epistemic, aleatoric, epistemic)
+        mean, aleatoric, epistemic = predictive_moments(f.double().cpu().numpy(), noise_var.double().cpu().numpy())
+        scale2 = self.y_scale.std**2
+        aleatoric, epistemic = aleatoric * scale2, epistemic * scale2
+        return Prediction(self.y_scale.inverse(mean), aleatoric + epistemic, aleatoric, epistemic)
 
 
 class MLPRegressor(_Fitted):

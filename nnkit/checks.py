@@ -11,6 +11,7 @@ import numpy as np
 
 from . import gd
 from .backprop import ACTIVATIONS, MLP, layer_backward
+from .bnn import predictive_moments
 
 
 def _compare(name, student_fn, cases, reference_fn, labels):
@@ -132,3 +133,12 @@ def check_repulsive_term(fn):
     cases = [(rng.normal(size=(n, d)), h) for n, d, h in ((1, 2, 1.0), (5, 2, 0.5), (30, 3, 2.0))]
     return _compare("repulsive_term", fn, cases,
                     lambda x, h: ((rbf_kernel(torch.tensor(x), h)[1] / len(x)).numpy(),), ("repulsive term",))
+
+
+def check_predictive_moments(fn):
+    """fn(f, noise_var) -> (mean, aleatoric, epistemic) (n, k) for particle outputs f (S, n, k) and noise
+    variances noise_var (S, k)."""
+    rng = np.random.default_rng(8)
+    cases = [(rng.normal(size=(s, n, k)), rng.uniform(0.1, 2, size=(s, k))) for s, n, k in ((1, 3, 1), (5, 4, 2),
+                                                                                           (20, 7, 15))]
+    return _compare("predictive_moments", fn, cases, predictive_moments, ("mean", "aleatoric", "epistemic"))

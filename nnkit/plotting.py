@@ -53,3 +53,27 @@ def plot_frequency_heatmap(ax, history, level=None):
         ax.legend(loc="lower left", fontsize="small")
     ax.set(xlabel="frequency k (cycles per domain)", ylabel="iteration")
     return ax
+
+
+def plot_yearly_bands(axes, years, variables, units, mean, std, truth=None, label="surrogate"):
+    """One panel per variable: mean +- 2 std (n_vars * n_years,) against the year, truth as black dots.
+
+    Values are ordered variable-major (all years of the first variable, then the next), as the land-model outputs.
+    """
+    n_years = len(years)
+    for i, (ax, var) in enumerate(zip(axes, variables)):
+        sl = slice(i * n_years, (i + 1) * n_years)
+        ax.errorbar(years, mean[sl], yerr=2 * std[sl], fmt="o-", capsize=4, label=f"{label} ± 2 sd")
+        if truth is not None:
+            ax.plot(years, truth[sl], "ks", ms=5, label="model run")
+        ax.set(title=var, xlabel="year", ylabel=f"{var} ({units[var]})", xticks=years)
+    axes[0].legend()
+
+
+def plot_output_heatmap(ax, values, years, variables, title, fmt=".2f", cmap="viridis", **kwargs):
+    """Heat map of values (n_vars * n_years,) laid out as variables x years, annotated."""
+    import seaborn as sns
+
+    table = np.asarray(values).reshape(len(variables), len(years))
+    sns.heatmap(table, ax=ax, annot=True, fmt=fmt, cmap=cmap, xticklabels=years, yticklabels=variables, **kwargs)
+    ax.set_title(title)

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from . import approx, gd
-from .plotting import plot_frequency_heatmap, plot_loss_curve, plot_loss_surface
+from .plotting import plot_frequency_heatmap, plot_loss_curve, plot_loss_surface, plot_yearly_bands
 from .validation import check_choice
 
 
@@ -255,3 +255,43 @@ def svgd_explorer():
         n_particles=widgets.IntSlider(value=100, min=2, max=400, step=2, description="particles"),
         bandwidth=widgets.Dropdown(options=["median", "0.01", "0.1", "1", "10"], value="median"),
         log10_step=widgets.FloatSlider(value=-1.3, min=-3, max=0, step=0.1, description="log10 step"))
+
+
+def bnn_surrogate_demo(ensemble, n_train=100, n_particles=20, hidden=50, n_iter=1000, member=0, seed=0):
+    """Fit an SVGD-BNN surrogate of the land model on the first n_train ensemble members and show one of the last
+    100 (test) members with its 2-sd bands. Returns (figure, test R2 averaged over the outputs)."""
+    from . import landmodel as lm
+    from .bnn import SVGDRegressor
+    from .metrics import r2_score
+
+    x, y = lm.to_unit(ensemble.parameters), ensemble.outputs
+    x_test, y_test = x[-100:], y[-100:]
+    bnn = SVGDRegressor(hidden=hidden, n_particles=n_particles, n_iter=n_iter, seed=seed).fit(x[:n_train],
+                                                                                            y[:n_train])
+    pred = bnn.predict(x_test)
+    r2 = float(np.mean(r2_score(y_test, pred.mean)))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    plot_yearly_bands(axes, lm.YEARS, lm.OUTPUT_VARIABLES, lm.OUTPUT_UNITS, pred.mean[member], pred.std[member],
+                      y_test[member], label="BNN")
+    fig.suptitle(f"test member {member}: {n_train} training runs, {n_particles} particles, {hidden} hidden units; "
+                 f"test R2 {r2:.3f}, fit {bnn.history['seconds']:.1f} s")
+    fig.tight_layout()
+    return fig, r2
+
+
+def bnn_surrogate_explorer(ensemble):
+    """Training size, particles, hidden width and the test member for ``bnn_surrogate_demo``; runs on "Train"."""
+    import ipywidgets as widgets
+
+    def show(n_train, n_particles, hidden, member):
+        fig, _ = bnn_surrogate_demo(ensemble, n_train, n_particles, hidden, member=member)
+        plt.show()
+        return fig
+
+    return widgets.interactive(
+        show, {"manual": True, "manual_name": "Train"},
+        n_train=widgets.SelectionSlider(options=[10, 30, 50, 100, 300, 500, 700, 900], value=100,
+                                        description="training runs"),
+        n_particles=widgets.SelectionSlider(options=[5, 10, 20, 50, 100], value=20, description="particles"),
+        hidden=widgets.SelectionSlider(options=[5, 10, 20, 50, 100, 200], value=50, description="hidden"),
+        member=widgets.IntSlider(value=0, min=0, max=99, description="test member"))

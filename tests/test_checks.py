@@ -32,6 +32,7 @@ CHECKS = {
     "fourier_features": checks.check_fourier_features,
     "stage_kappa": checks.check_stage_kappa,
     "repulsive_term": checks.check_repulsive_term,
+    "predictive_moments": checks.check_predictive_moments,
 }
 
 
@@ -111,7 +112,13 @@ def wrong_repulsive_sign(x, h):
     return (2 / h) * np.einsum("ij,ijd->id", K, diff) / len(x)
 
 
+def wrong_moments_without_noise(f, noise_var):
+    mean = f.mean(axis=0)
+    return mean, np.zeros_like(mean), f.var(axis=0)  # forgets the aleatoric part
+
+
 @pytest.mark.parametrize("name,wrong,match", [
+    ("predictive_moments", wrong_moments_without_noise, "aleatoric is wrong"),
     ("repulsive_term", wrong_repulsive_sign, "repulsive term is wrong"),
     ("stage_kappa", wrong_stage_kappa_angular, "kappa is wrong"),
     ("bump", wrong_bump_single_step, "bump values is wrong"),
