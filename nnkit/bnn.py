@@ -96,7 +96,11 @@ class _Fitted:
         x = as_float_array(x, "x", ndim=2)
         if x.shape[1] != self.n_inputs:
             raise ValueError(f"x must have {self.n_inputs} columns like the training inputs; got {x.shape[1]}")
-        return torch.as_tensor(self.x_scale(x), dtype=torch.float32, device=self.device)
+        return self._tensor(self.x_scale(x))
+
+    def _tensor(self, values):
+        """float32 tensor on the regressor's device."""
+        return torch.as_tensor(values, dtype=torch.float32, device=self.device)
 
     @property
     def n_network_parameters(self):
@@ -137,6 +141,10 @@ class SVGDRegressor(_Fitted):
         w1, b1, w2, b2, log_gamma, log_lambda = torch.split(theta, sizes)
         return w1.view(d, h), b1, w2.view(h, k), b2, log_gamma, log_lambda[0]
 
+    def _log_gamma(self, particles):
+        """View of the log noise precisions of every particle (S, k)."""
+        return particles[:, -self.n_outputs - 1:-1]
+
     def _forward_one(self, theta, x):
         w1, b1, w2, b2, _, _ = self._unflatten(theta)
         return ACTIVATIONS[self.activation](x @ w1 + b1) @ w2 + b2
@@ -150,7 +158,7 @@ class SVGDRegressor(_Fitted):
         pred = self._forward(particles, x)
         n_weights = particles.shape[1] - self.n_outputs - 1
         weights = particles[:, :n_weights]
-        log_gamma = particles[:, n_weights:-1]  # (S, k)
+        log_gamma = self._log_gamma(particles)
         log_lambda = particles[:, -1]
         sq_err = ((pred - y) ** 2).sum(dim=1)  # (S, k)
         log_lik = (n_total / x.shape[0]) * (0.5 * x.shape[0] * log_gamma - 0.5 * log_gamma.exp() * sq_err).sum(1)
@@ -168,10 +176,10 @@ class SVGDRegressor(_Fitted):
         w2 = rng.standard_normal((s, h * k)) / math.sqrt(h + 1)
         log_lambda = np.log(rng.gamma(self.a0, self.b0, (s, 1)))
         theta = np.hstack([w1, np.zeros((s, h)), w2, np.zeros((s, 2 * k)), log_lambda])
-        theta = torch.as_tensor(theta, dtype=torch.float32, device=self.device)
+        theta = self._tensor(theta)
         with torch.no_grad():
             mse = ((self._forward(theta, x) - y) ** 2).mean(dim=1)  # (S, k)
-        theta[:, -k - 1:-1] = -torch.log(mse.clamp_min(1e-8))  # a constant target would give gamma = inf
+        self._log_gamma(theta)[:] = -torch.log(mse.clamp_min(1e-8))  # a constant target would give gamma = inf
         return theta
 
     def fit(self, x, y):
@@ -180,8 +188,7 @@ class SVGDRegressor(_Fitted):
         xs, ys = self._prepare(x, y)
         rng = np.random.default_rng(self.seed)
         train, dev = _split_dev(xs.shape[0], self.dev_fraction, 20, rng)
-        as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float32, device=self.device)  # noqa: E731
-        x_train, y_train = as_tensor(xs[train]), as_tensor(ys[train])
+        x_train, y_train = self._tensor(xs[train]), self._tensor(ys[train])
         n = x_train.shape[0]
         particles = self._initial_particles(x_train, y_train, rng).requires_grad_(True)
         opt = torch.optim.Adam([particles], lr=self.step_size)
@@ -212,7 +219,7 @@ class SVGDRegressor(_Fitted):
             raise FloatingPointError(f"SVGD diverged; lower step_size={self.step_size}")
         self.particles = particles.detach()
         if dev.size:
-            self._calibrate_noise(as_tensor(xs[dev]), as_tensor(ys[dev]))
+            self._calibrate_noise(self._tensor(xs[dev]), self._tensor(ys[dev]))
         return self
 
     def _calibrate_noise(self, x_dev, y_dev):
@@ -225,14 +232,14 @@ class SVGDRegressor(_Fitted):
             scale = torch.quantile((f.mean(dim=0) - y_dev).abs(), 0.9545, dim=0) / 2
             epistemic = f.var(dim=0, unbiased=False).mean(dim=0)
             aleatoric = torch.clamp(scale**2 - epistemic, min=0.01 * scale**2)
-        self.particles[:, -self.n_outputs - 1:-1] = -torch.log(aleatoric)
+        self._log_gamma(self.particles)[:] = -torch.log(aleatoric)
 
     def predict(self, x):
         """Predictive mean, total variance and its aleatoric and epistemic parts (n, k), in the units of y."""
         xt = self._inputs(x)
         with torch.no_grad():
             f = self._forward(self.particles, xt)  # (S, n, k)
-            noise_var = torch.exp(-self.particles[:, -self.n_outputs - 1:-1])  # (S, k)
+            noise_var = torch.exp(-self._log_gamma(self.particles))  # (S, k)
         mean, aleatoric, epistemic = predictive_moments(f.double().cpu().numpy(), noise_var.double().cpu().numpy())
         scale2 = self.y_scale.std**2
         aleatoric, epistemic = aleatoric * scale2, epistemic * scale2
@@ -266,12 +273,11 @@ class MLPRegressor(_Fitted):
         rng = np.random.default_rng(self.seed)
         fraction = self.validation_fraction if self.early_stopping else 0.0
         train, val = _split_dev(xs.shape[0], fraction, 1, rng)
-        as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float32, device=self.device)  # noqa: E731
         torch.manual_seed(self.seed)
         self.model = mlp(self.n_inputs, self.n_outputs, self.hidden, 1, self.activation).to(self.device)
         opt = torch.optim.Adam(self.model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        x_train, y_train = as_tensor(xs[train]), as_tensor(ys[train])
-        x_val, y_val = as_tensor(xs[val]), as_tensor(ys[val])
+        x_train, y_train = self._tensor(xs[train]), self._tensor(ys[train])
+        x_val, y_val = self._tensor(xs[val]), self._tensor(ys[val])
         self.history = {"train_loss": [], "val_loss": [], "best_iteration": self.n_iter - 1}
         best, best_state, waited = math.inf, None, 0
         start = time.perf_counter()
