@@ -104,15 +104,20 @@ def _check_samples(samples):
     return samples
 
 
+def _variances(samples):
+    """Mean within-chain variance W and the pooled estimate var+ = (n-1)/n W + var(chain means), each (d,)."""
+    n, m = samples.shape[:2]
+    within = samples.var(axis=0, ddof=1).mean(axis=0)
+    between = samples.mean(axis=0).var(axis=0, ddof=1) if m > 1 else 0.0
+    return within, (n - 1) / n * within + between
+
+
 def rhat(samples):
     """Split-R-hat per dimension (d,) for samples (draws, chains, d): about 1 when the chains agree."""
     samples = _check_samples(samples)
     half = samples.shape[0] // 2
     split = np.concatenate([samples[:half], samples[-half:]], axis=1)  # (half, 2 * chains, d)
-    n = split.shape[0]
-    within = split.var(axis=0, ddof=1).mean(axis=0)
-    between = n * split.mean(axis=0).var(axis=0, ddof=1)
-    var_plus = (n - 1) / n * within + between / n
+    within, var_plus = _variances(split)
     return np.sqrt(var_plus / within)
 
 
@@ -124,8 +129,7 @@ def ess(samples):
     centred = samples - samples.mean(axis=0)
     spectrum = np.fft.rfft(centred, n=2 * n, axis=0)
     autocov = np.fft.irfft(spectrum * np.conj(spectrum), axis=0)[:n] / n  # (n, m, d) per-chain autocovariance
-    within = samples.var(axis=0, ddof=1).mean(axis=0)
-    var_plus = (n - 1) / n * within + (samples.mean(axis=0).var(axis=0, ddof=1) if m > 1 else 0.0)
+    within, var_plus = _variances(samples)
     rho = 1 - (within - autocov.mean(axis=1)) / var_plus  # (n, d)
     out = np.empty(d)
     for k in range(d):
