@@ -76,6 +76,7 @@ def c2st(reference, samples, n_folds=5, seed=1, n_iter=500):
     sd. 0.5: indistinguishable; 1.0: fully separable. (sbibm's recipe, with a torch classifier.)"""
     import torch
 
+    from .bnn import Standardizer
     from .nets import mlp
 
     reference = as_float_array(reference, "reference", ndim=2)
@@ -84,9 +85,7 @@ def c2st(reference, samples, n_folds=5, seed=1, n_iter=500):
         raise ValueError(f"reference and samples must have the same number of columns; got {reference.shape[1]} "
                          f"and {samples.shape[1]}")
     check_positive(n_folds, "n_folds", integer=True)
-    mean, sd = reference.mean(axis=0), reference.std(axis=0)
-    sd = np.where(sd > 0, sd, 1.0)
-    data = torch.as_tensor((np.vstack([reference, samples]) - mean) / sd, dtype=torch.float32)
+    data = torch.as_tensor(Standardizer(reference)(np.vstack([reference, samples])), dtype=torch.float32)
     labels = torch.cat([torch.zeros(len(reference)), torch.ones(len(samples))])
     folds = np.array_split(np.random.default_rng(seed).permutation(len(data)), n_folds)
     d = data.shape[1]
