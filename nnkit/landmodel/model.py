@@ -171,7 +171,7 @@ class _Model:
         dz_mm = np.diff(np.concatenate([[0.0], s.layer_bottoms])) * 1000.0
         self.w_fc, self.w_wp = s.theta_fc * dz_mm, s.theta_wp * dz_mm  # (n_layers,) mm
         self.vcmax25 = 17.19 * (25.0 / s.leafcn) * flnr / self.slatop  # umol/m2/s at the canopy top
-        self.br_day = br_mr  # gC/gN/s; the forcing terms carry the seconds per day
+        self.br_mr = br_mr  # gC/gN/s; q_air and q_soil carry the seconds per day
         zeros = np.zeros(n)
         self.leaf, self.froot = zeros.copy(), zeros.copy()
         self.leaf_stor = np.full(n, s.initial_leaf_storage_c, dtype=float)
@@ -225,7 +225,7 @@ class _Model:
         gpp_potential = a * btran * f["f_vpd"][day] * f["to_gc_per_day"][day]
 
         # maintenance respiration
-        mr = self.br_day * ((self.leaf / s.leafcn + self.livewood / s.livewdcn) * f["q_air"][day]
+        mr = self.br_mr * ((self.leaf / s.leafcn + self.livewood / s.livewdcn) * f["q_air"][day]
                             + self.froot / self.frootcn * f["q_soil"][day])
 
         # allocation limited by mineral N; C without N is not fixed
