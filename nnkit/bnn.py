@@ -234,6 +234,18 @@ class SVGDRegressor(_Fitted):
             aleatoric = torch.clamp(scale**2 - epistemic, min=0.01 * scale**2)
         self._log_gamma(self.particles)[:] = -torch.log(aleatoric)
 
+    def predictive_tensors(self, x):
+        """Differentiable predictive mean and total variance (n, k) in the units of y for a float tensor x (n, d)
+        in the units of the training inputs (for log-likelihoods inside MCMC or SVGD)."""
+        if not hasattr(self, "particles"):
+            raise RuntimeError("SVGDRegressor is not fitted; call fit(x, y) first")
+        xs = (x.to(self.device, torch.float32) - self._tensor(self.x_scale.mean)) / self._tensor(self.x_scale.std)
+        f = self._forward(self.particles, xs)  # (S, n, k)
+        noise_var = torch.exp(-self._log_gamma(self.particles)).mean(dim=0)  # (k,)
+        y_std = self._tensor(self.y_scale.std)
+        mean = f.mean(dim=0) * y_std + self._tensor(self.y_scale.mean)
+        return mean, (noise_var + f.var(dim=0, unbiased=False)) * y_std**2
+
     def predict(self, x):
         """Predictive mean, total variance and its aleatoric and epistemic parts (n, k), in the units of y."""
         xt = self._inputs(x)

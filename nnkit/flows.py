@@ -11,11 +11,13 @@ permutations between them so every coordinate gets transformed.
 from __future__ import annotations
 
 import math
+import time
 
+import numpy as np
 import torch
 from torch import nn
 
-from .validation import check_positive
+from .validation import as_float_array, check_positive, check_same_rows
 
 
 def soft_clamp(raw, clamp):
@@ -107,3 +109,161 @@ class INN(nn.Module):
         for block, inv in zip(reversed(self.blocks), reversed(self.inverse_perms)):
             y = block.inverse(y[:, inv])
         return y
+
+
+class INNCalibrator:
+    """Forward surrogate and amortised posterior in one invertible network (Ardizzone et al. 2019):
+    [x, pad] <-> [y, z], with z ~ N(0, I) the information about x that y does not carry.
+
+    Both sides are padded to width D = max(x_dim + pad, y_dim + z_dim). With ``noise_sd`` (observation noise sd in
+    the units of y, a number or one per output) the x side carries y_dim noise channels eta ~ N(0, I) and the
+    network is trained to output y + noise_sd * eta, so the forward map is deterministic and the inverse samples
+    the posterior of x under that noise; without it the pads are zeros with ``pad_noise`` jitter. z_dim defaults to
+    x_dim. x and y are z-scored inside.
+
+    Losses per batch: L_y = squared error of the y outputs (forward supervised); L_nll = mean of
+    |z_out|^2 / 2 - log |det J| over the width D (maximum likelihood of z ~ N(0, I): with y fitted exactly, the
+    network's push-forward of the training distribution then matches p(y) N(z; 0, I)); L_z = MMD between
+    [y_out (detached), z_out] and [y, N(0, I)] (independent Gaussian latents); L_x = MMD between x and the inverse
+    of [y, z ~ N(0, I)] (the posterior's marginal over y is the prior), ramped in as in the reference code;
+    outputs in the padding are pushed to 0. Adam with cosine decay, ``n_iter`` steps of ``batch_size`` rows.
+    """
+
+    def __init__(self, x_dim, y_dim, z_dim=None, noise_sd=None, n_blocks=6, hidden=128, clamp=2.0, n_iter=3000,
+                 batch_size=500, lr=1e-3, weight_y=10.0, weight_nll=1.0, weight_z=10.0, weight_x=10.0, pad_noise=1e-2,
+                 seed=0,
+                 device="cpu", progress=False):
+        from . import get_device
+
+        self.x_dim = check_positive(x_dim, "x_dim", integer=True)
+        self.y_dim = check_positive(y_dim, "y_dim", integer=True)
+        self.z_dim = x_dim if z_dim is None else check_positive(z_dim, "z_dim", integer=True)
+        self.noise_sd = None if noise_sd is None else _positive_per_output(noise_sd, "noise_sd", y_dim)
+        self.n_noise = y_dim if noise_sd is not None else 0
+        self.width = max(self.x_dim + self.n_noise, self.y_dim + self.z_dim, 2)
+        self.n_iter = check_positive(n_iter, "n_iter", integer=True)
+        self.batch_size = check_positive(batch_size, "batch_size", integer=True)
+        self.lr = check_positive(lr, "lr")
+        self.weights = {"y": weight_y, "nll": weight_nll, "z": weight_z, "x": weight_x}
+        if any(not np.isfinite(w) or w < 0 for w in self.weights.values()):
+            raise ValueError(f"loss weights must be finite and >= 0; got {self.weights}")
+        self.pad_noise, self.seed, self.progress = pad_noise, seed, progress
+        self.device = get_device(device)
+        torch.manual_seed(seed)
+        self.inn = INN(self.width, n_blocks, hidden, clamp, seed).to(self.device)
+
+    # --- packing the two sides ---------------------------------------------------------------------------------
+    def _x_side(self, x, eta, gen=None):
+        """[x, eta, pad] (n, D) from z-scored x (n, x_dim) and noise channels eta (n, n_noise)."""
+        n_pad = self.width - self.x_dim - self.n_noise
+        pad = self.pad_noise * torch.randn(x.shape[0], n_pad, generator=gen, device=x.device) if gen else \
+            torch.zeros(x.shape[0], n_pad, device=x.device)
+        return torch.cat([x, eta, pad], dim=1)
+
+    def _y_side(self, y, z):
+        pad = torch.zeros(y.shape[0], self.width - self.y_dim - self.z_dim, device=y.device)
+        return torch.cat([y, z, pad], dim=1)
+
+    def _normal(self, n, dim, gen):
+        return torch.randn(n, dim, generator=gen, device=self.device)
+
+    # --- training ----------------------------------------------------------------------------------------------
+    def fit(self, x, y):
+        """Train on prior samples x (n, x_dim) and model outputs y (n, y_dim) (noiseless when ``noise_sd`` is
+        set: fresh noise is drawn every batch); returns self with ``history`` (losses every 25 steps, seconds)."""
+        from .bnn import Standardizer
+        from .metrics import mmd
+
+        x = as_float_array(x, "x", ndim=2)
+        y = as_float_array(y, "y", ndim=2)
+        check_same_rows(x, y, "x", "y")
+        for name, arr, dim in (("x", x, self.x_dim), ("y", y, self.y_dim)):
+            if arr.shape[1] != dim:
+                raise ValueError(f"{name} must have {dim} columns (the calibrator's {name}_dim); got {arr.shape[1]}")
+        self.x_scale = Standardizer(x)
+        # y's scale includes the observation noise, so that noisy observations are z-scored like the targets
+        noise_var = 0.0 if self.noise_sd is None else self.noise_sd**2
+        self.y_scale = Standardizer(y)
+        self.y_scale.std = np.sqrt(self.y_scale.std**2 + noise_var)
+        xt = torch.as_tensor(self.x_scale(x), dtype=torch.float32, device=self.device)
+        yt = torch.as_tensor(self.y_scale(y), dtype=torch.float32, device=self.device)
+        sd = torch.as_tensor(np.zeros(0) if self.noise_sd is None else self.noise_sd / self.y_scale.std,
+                             dtype=torch.float32, device=self.device)
+        gen = torch.Generator(device=self.device).manual_seed(self.seed)
+        opt = torch.optim.Adam(self.inn.parameters(), lr=self.lr, weight_decay=1e-5)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, self.n_iter)
+        batch = min(self.batch_size, len(xt))
+        self.history = {"iteration": [], "loss_y": [], "loss_nll": [], "loss_z": [], "loss_x": []}
+        steps = range(self.n_iter)
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            steps = tqdm(steps, desc="INN")
+        start = time.perf_counter()
+        for it in steps:
+            rows = torch.randint(0, len(xt), (batch,), generator=gen, device=self.device)
+            eta = self._normal(batch, self.n_noise, gen)
+            x_b, y_b = xt[rows], yt[rows] + eta * sd
+            out, log_det = self.inn(self._x_side(x_b, eta, gen))
+            y_out, z_out = out[:, :self.y_dim], out[:, self.y_dim:self.y_dim + self.z_dim]
+            loss_y = ((y_out - y_b) ** 2).sum(dim=1).mean() + (out[:, self.y_dim + self.z_dim:] ** 2).sum(1).mean()
+            loss_nll = (0.5 * (z_out**2).sum(dim=1) - log_det).mean() / self.width
+            loss_z = mmd(torch.cat([y_out.detach(), z_out], 1), torch.cat([y_b, self._normal(batch, self.z_dim,
+                                                                                              gen)], 1))
+            back = self.inn.inverse(self._y_side(y_b, self._normal(batch, self.z_dim, gen)))[:, :self.x_dim]
+            loss_x = mmd(back, x_b)
+            ramp = min(1.0, 2 * 0.002 ** (1 - it / self.n_iter))
+            loss = (self.weights["y"] * loss_y + self.weights["nll"] * loss_nll + self.weights["z"] * loss_z
+                    + ramp * self.weights["x"] * loss_x)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.inn.parameters(), 10.0)
+            opt.step()
+            sched.step()
+            if it % 25 == 0 or it == self.n_iter - 1:
+                self.history["iteration"].append(it)
+                for key, value in (("loss_y", loss_y), ("loss_nll", loss_nll), ("loss_z", loss_z), ("loss_x", loss_x)):
+                    self.history[key].append(float(value.detach()))
+        self.history["seconds"] = time.perf_counter() - start
+        if not all(np.isfinite(self.history["loss_y"])):
+            raise FloatingPointError(f"INN training diverged; lower lr={self.lr}")
+        self.inn.eval()
+        return self
+
+    # --- use -----------------------------------------------------------------------------------------------------
+    def _check_fitted(self):
+        if not hasattr(self, "x_scale"):
+            raise RuntimeError("INNCalibrator is not fitted; call fit(x, y) first")
+
+    def predict(self, x):
+        """Forward surrogate: the noiseless y (n, y_dim) for parameters x (n, x_dim), noise channels at 0."""
+        self._check_fitted()
+        x = as_float_array(x, "x", ndim=2)
+        if x.shape[1] != self.x_dim:
+            raise ValueError(f"x must have {self.x_dim} columns (x_dim); got {x.shape[1]}")
+        xt = torch.as_tensor(self.x_scale(x), dtype=torch.float32, device=self.device)
+        with torch.no_grad():
+            out, _ = self.inn(self._x_side(xt, torch.zeros(len(xt), self.n_noise, device=self.device)))
+        return self.y_scale.inverse(out[:, :self.y_dim].double().cpu().numpy())
+
+    def sample(self, y_obs, n=1000, seed=0):
+        """n posterior samples (n, x_dim) for one observation y_obs (y_dim,): the inverse of [y_obs, z ~ N(0, I)]."""
+        self._check_fitted()
+        y_obs = as_float_array(y_obs, "y_obs", ndim=(1, 2)).reshape(-1)
+        if y_obs.shape != (self.y_dim,):
+            raise ValueError(f"y_obs must hold {self.y_dim} values: this INN inverts y of dimension {self.y_dim}; "
+                             f"got {y_obs.size}")
+        check_positive(n, "n", integer=True)
+        gen = torch.Generator(device=self.device).manual_seed(seed)
+        y = torch.as_tensor(self.y_scale(y_obs), dtype=torch.float32, device=self.device).expand(n, -1)
+        with torch.no_grad():
+            x = self.inn.inverse(self._y_side(y, self._normal(n, self.z_dim, gen)))[:, :self.x_dim]
+        return self.x_scale.inverse(x.double().cpu().numpy())
+
+
+def _positive_per_output(value, name, k):
+    arr = np.broadcast_to(as_float_array(value, name, ndim=(0, 1)), (k,)).copy() if np.ndim(value) == 0 else \
+        as_float_array(value, name, ndim=1)
+    if arr.shape != (k,) or np.any(arr <= 0):
+        raise ValueError(f"{name} must be a positive number or {k} positive numbers (one per output); got {value!r}")
+    return arr

@@ -16,7 +16,7 @@ class Sine(nn.Module):
         return torch.sin(z)
 
 
-ACTIVATION_MODULES = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "sin": Sine}
+ACTIVATION_MODULES = {"tanh": nn.Tanh, "relu": nn.ReLU, "silu": nn.SiLU, "sigmoid": nn.Sigmoid, "sin": Sine}
 
 
 def mlp(in_dim, out_dim, width=64, depth=3, activation="tanh", encoding=None, first_layer=None,

@@ -1,0 +1,284 @@
+"""Diffusion-based uncertainty quantification (DBUQ; Lu, Liu, Zhang, Bao & Zhang 2024): a training-free
+conditional diffusion model turned into an amortised posterior sampler x = F(y, z), z ~ N(0, I).
+
+Notation: parameters x (d), observations y (k), prior set {(x_j, y_j)}, j = 1..J, from model runs. Everything runs
+on z-scored x and y. Forward SDE dZ = b(t) Z dt + sigma(t) dW on t in [0, 1] with Z_t | x ~ N(alpha_t x, beta_t^2 I),
+    alpha_t = 1 - (1 - eps) t,  beta_t^2 = eps + (1 - eps) t,  b(t) = -(1 - eps) / alpha_t,
+    sigma^2(t) = d(beta_t^2)/dt - 2 b(t) beta_t^2,
+so Z_0 is x smoothed by N(0, eps I) and Z_1 ~ N(0, I). Given y0, Z_t is the Gaussian mixture
+sum_j w_j N(alpha_t x_j, beta_t^2 I) with w_j proportional to the kernel K_h(y0 - y_j), whose exact score is the
+Monte Carlo estimate (no score network)
+    S(z, t | y0) = (alpha_t m(z, t) - z) / beta_t^2,   m = sum_j softmax_j(log K_j - |z - alpha_t x_j|^2 / 2 beta_t^2) x_j.
+The reverse probability-flow ODE dz/dt = b z - sigma^2 S / 2 maps z ~ N(0, I) at t = 1 to x ~ p(x | y0) at t = 0;
+with S inserted it simplifies to dz/dt = (1 - eps) [(z - alpha_t m) / (2 beta_t^2) - m], free of the large,
+cancelling terms b and sigma^2 have near t = 1. Solving it (RK4) for M pairs (y_m, z_m) gives a labelled set
+(x_m, y_m, z_m); a network F(y, z) fitted to it by regression then samples any new observation in one pass.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from . import get_device
+from .bnn import Standardizer
+from .nets import mlp
+from .validation import as_float_array, check_positive, check_same_rows
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The eps-regularised linear schedule of the forward SDE; eps in (0, 1) is the variance of the N(0, eps I)
+    smoothing of x at t = 0 (in z-scored units). Methods take t as a float or a tensor in [0, 1]."""
+
+    eps: float = 1e-4
+
+    def __post_init__(self):
+        if not 0 < self.eps < 1:
+            raise ValueError(f"eps must be in (0, 1); got {self.eps!r}")
+
+    def alpha(self, t):
+        return 1 - (1 - self.eps) * t
+
+    def beta2(self, t):
+        return self.eps + (1 - self.eps) * t
+
+    def drift(self, t):
+        """b(t) = d log alpha_t / dt."""
+        return -(1 - self.eps) / self.alpha(t)
+
+    def diffusion2(self, t):
+        """sigma^2(t) = d beta_t^2 / dt - 2 b(t) beta_t^2."""
+        return (1 - self.eps) - 2 * self.drift(t) * self.beta2(t)
+
+
+def kernel_log_weights(y, y_prior, y_bandwidth):
+    """log K_h(y_m - y_j) = -sum_k (y_mk - y_jk)^2 / (2 h_k^2) for y (m, k), y_prior (J, k), h (k,): (m, J)."""
+    return -0.5 * torch.cdist(y / y_bandwidth, y_prior / y_bandwidth) ** 2
+
+
+def kernel_ess(log_weights):
+    """Effective number of prior samples behind each conditional, (sum w)^2 / sum w^2, for log weights (m, J)."""
+    w = torch.softmax(log_weights, dim=1)
+    return 1.0 / (w**2).sum(dim=1)
+
+
+def posterior_mean_of_x0(z, t, x_near, log_k, schedule):
+    """m(z, t) = E[x | Z_t = z, y]: the softmax-weighted mean of the prior samples (m, d).
+
+    z (m, d); x_near (m, K, d): each point's Monte Carlo set of prior x; log_k (m, K): their kernel log weights.
+    """
+    alpha, beta2 = schedule.alpha(t), schedule.beta2(t)
+    sq = ((z[:, None, :] - alpha * x_near) ** 2).sum(dim=2)  # (m, K)
+    w = torch.softmax(log_k - sq / (2 * beta2), dim=1)
+    return torch.einsum("mk,mkd->md", w, x_near)
+
+
+def mc_score(z, t, x_near, log_k, schedule):
+    """The Monte Carlo score S(z, t | y) = (alpha_t m - z) / beta_t^2 (m, d); arguments as in posterior_mean_of_x0."""
+    m = posterior_mean_of_x0(z, t, x_near, log_k, schedule)
+    return (schedule.alpha(t) * m - z) / schedule.beta2(t)
+
+
+def ode_velocity(z, t, x_near, log_k, schedule):
+    """dz/dt of the reverse probability-flow ODE, b z - sigma^2 S / 2, in its cancellation-free form."""
+    m = posterior_mean_of_x0(z, t, x_near, log_k, schedule)
+    return (1 - schedule.eps) * ((z - schedule.alpha(t) * m) / (2 * schedule.beta2(t)) - m)
+
+
+def reverse_ode(z1, x_near, log_k, schedule, n_steps=100):
+    """Integrate the reverse ODE from t = 1 (z1 (m, d)) to t = 0 with n_steps classical RK4 steps; returns x (m, d)."""
+    check_positive(n_steps, "n_steps", integer=True)
+    z, dt = z1, -1.0 / n_steps
+    for i in range(n_steps):
+        t = 1.0 + i * dt
+        k1 = ode_velocity(z, t, x_near, log_k, schedule)
+        k2 = ode_velocity(z + 0.5 * dt * k1, t + 0.5 * dt, x_near, log_k, schedule)
+        k3 = ode_velocity(z + 0.5 * dt * k2, t + 0.5 * dt, x_near, log_k, schedule)
+        k4 = ode_velocity(z + dt * k3, max(t + dt, 0.0), x_near, log_k, schedule)
+        z = z + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return z
+
+
+def monte_carlo_set(y, x_prior, y_prior, y_bandwidth, n_neighbours):
+    """For each conditioning y (m, k): the K = min(J, n_neighbours) prior samples with the largest kernel weight,
+    as (x_near (m, K, d), log_k (m, K)). Dropped samples carry weights below the K-th largest: negligible once K is
+    well above the kernel ESS."""
+    log_k = kernel_log_weights(y, y_prior, y_bandwidth)
+    if n_neighbours >= y_prior.shape[0]:
+        return x_prior.expand(y.shape[0], -1, -1), log_k
+    log_k, idx = torch.topk(log_k, n_neighbours, dim=1)
+    return x_prior[idx], log_k
+
+
+def _unit_or_vector(value, name, k):
+    h = as_float_array(value, name, ndim=(0, 1))
+    h = np.broadcast_to(h, (k,)) if h.ndim == 0 else h
+    if h.shape != (k,) or np.any(h <= 0):
+        raise ValueError(f"{name} must be a positive number or {k} positive numbers (one per output); got {value!r}")
+    return h
+
+
+class DBUQ:
+    """Amortised posterior sampler built from prior samples: ``fit(x_prior, y_prior)`` then ``sample(y_obs, n)``.
+
+    y_bandwidth: kernel width h on y, in the units of y (a number or one per output); conditioning on y0 weighs the
+    prior runs by N(y0; y_j, h^2), so h acts as the observation noise sd when y_prior are noiseless model outputs.
+    Default: 0.1 prior sd per output. eps: x-smoothing variance of the schedule (z-scored units). n_steps: RK4 steps.
+    n_labels: size M of the labelled set, whose y_m are prior y's plus N(0, h^2) jitter and z_m ~ N(0, I).
+    n_neighbours: Monte Carlo set per labelled point (the prior samples with the largest kernel weights).
+    hidden, depth, n_iter, lr, batch_size, weight_decay: the generator MLP F(y, z) (SiLU) and its Adam training on
+    the squared error in z-scored x, with ``val_fraction`` of the labels held out to keep the best weights.
+    """
+
+    def __init__(self, y_bandwidth=None, eps=1e-4, n_steps=100, n_labels=10000, n_neighbours=1024, hidden=64,
+                 depth=3, n_iter=3000, lr=2e-3, batch_size=1024, weight_decay=0.0, val_fraction=0.1, seed=0,
+                 device="cpu", progress=False):
+        self.y_bandwidth = y_bandwidth
+        self.schedule = Schedule(eps)
+        self.n_steps = check_positive(n_steps, "n_steps", integer=True)
+        self.n_labels = check_positive(n_labels, "n_labels", integer=True)
+        self.n_neighbours = check_positive(n_neighbours, "n_neighbours", integer=True)
+        self.hidden = check_positive(hidden, "hidden", integer=True)
+        self.depth = check_positive(depth, "depth", integer=True)
+        self.n_iter = check_positive(n_iter, "n_iter", integer=True)
+        self.lr = check_positive(lr, "lr")
+        self.batch_size = check_positive(batch_size, "batch_size", integer=True)
+        if weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0; got {weight_decay!r}")
+        if not 0 <= val_fraction < 1:
+            raise ValueError(f"val_fraction must be in [0, 1); got {val_fraction!r}")
+        self.weight_decay, self.val_fraction = weight_decay, val_fraction
+        self.seed, self.device, self.progress = seed, get_device(device), progress
+
+    # --- step 1: the prior set -----------------------------------------------------------------------------
+    def set_prior(self, x_prior, y_prior):
+        """Store the z-scored prior set (x (J, d), y (J, k)) and the kernel width; returns self."""
+        x_prior = as_float_array(x_prior, "x_prior", ndim=2)
+        y_prior = as_float_array(y_prior, "y_prior", ndim=2)
+        check_same_rows(x_prior, y_prior, "x_prior", "y_prior")
+        if x_prior.shape[0] < 2:
+            raise ValueError(f"x_prior needs at least 2 samples; got {x_prior.shape[0]}")
+        self.x_scale, self.y_scale = Standardizer(x_prior), Standardizer(y_prior)
+        self.x_dim, self.y_dim = x_prior.shape[1], y_prior.shape[1]
+        h = 0.1 * self.y_scale.std if self.y_bandwidth is None else self.y_bandwidth
+        self.h = _unit_or_vector(h, "y_bandwidth", self.y_dim)  # units of y
+        self._h = self._tensor(self.h / self.y_scale.std)  # z-scored units
+        self._x_prior = self._tensor(self.x_scale(x_prior))
+        self._y_prior = self._tensor(self.y_scale(y_prior))
+        return self
+
+    # --- step 2: the labelled set by the reverse ODE ------------------------------------------------------
+    def solve(self, y, z, chunk=2000):
+        """x (m, d) at t = 0 of the reverse ODE from z (m, d) at t = 1, conditioned on y (m, k) (both z-scored
+        tensors), in chunks of ``chunk`` points to bound memory."""
+        out = []
+        k = min(self.n_neighbours, self._y_prior.shape[0])
+        for start in range(0, y.shape[0], chunk):
+            x_near, log_k = monte_carlo_set(y[start:start + chunk], self._x_prior, self._y_prior, self._h, k)
+            out.append(reverse_ode(z[start:start + chunk], x_near, log_k, self.schedule, self.n_steps))
+        return torch.cat(out)
+
+    def labelled_set(self):
+        """M triples (x_m, y_m, z_m) as z-scored tensors: y_m = a random prior y + N(0, h^2), z_m ~ N(0, I),
+        x_m = the reverse ODE's end point. Also records the kernel ESS of the labels in ``history``."""
+        gen = torch.Generator(device="cpu").manual_seed(self.seed)
+        m = self.n_labels
+        rows = torch.randint(0, self._y_prior.shape[0], (m,), generator=gen).to(self.device)
+        y = self._y_prior[rows] + self._h * torch.randn(m, self.y_dim, generator=gen).to(self.device)
+        z = torch.randn(m, self.x_dim, generator=gen).to(self.device)
+        with torch.no_grad():
+            x = self.solve(y, z)
+            self.history = {"label_ess": kernel_ess(kernel_log_weights(y[:1000], self._y_prior, self._h)).cpu()}
+        return x, y, z
+
+    # --- step 3: the generator F(y, z) by regression ---------------------------------------------------------
+    def train_generator(self, x, y, z):
+        """Fit F: (y, z) -> x on the labelled set (z-scored tensors); returns the loss history dict."""
+        torch.manual_seed(self.seed)
+        self.generator = mlp(self.y_dim + self.x_dim, self.x_dim, self.hidden, self.depth, "silu").to(self.device)
+        inputs = torch.cat([y, z], dim=1)
+        n_val = int(round(self.val_fraction * len(x)))
+        train_in, train_out, val_in, val_out = inputs[n_val:], x[n_val:], inputs[:n_val], x[:n_val]
+        opt = torch.optim.Adam(self.generator.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, self.n_iter)
+        gen = torch.Generator(device="cpu").manual_seed(self.seed + 1)
+        batch = min(self.batch_size, len(train_in))
+        history = {"train_loss": [], "val_loss": [], "best_iteration": self.n_iter - 1}
+        best, best_state = math.inf, None
+        steps = range(self.n_iter)
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            steps = tqdm(steps, desc="DBUQ generator")
+        for it in steps:
+            rows = torch.randint(0, len(train_in), (batch,), generator=gen).to(self.device)
+            loss = ((self.generator(train_in[rows]) - train_out[rows]) ** 2).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            if n_val and (it % 25 == 0 or it == self.n_iter - 1):
+                with torch.no_grad():
+                    val = float(((self.generator(val_in) - val_out) ** 2).mean())
+                history["train_loss"].append(loss.item())
+                history["val_loss"].append(val)
+                if val < best:
+                    best, history["best_iteration"] = val, it
+                    best_state = {k: v.clone() for k, v in self.generator.state_dict().items()}
+        if best_state is not None:
+            self.generator.load_state_dict(best_state)
+        self.generator.eval()
+        return history
+
+    def fit(self, x_prior, y_prior):
+        """Prior set -> labelled set (reverse ODE) -> generator; returns self. ``history`` keeps the kernel ESS,
+        the generator's losses and the seconds spent building the labelled set and training."""
+        start = time.perf_counter()
+        self.set_prior(x_prior, y_prior)
+        x, y, z = self.labelled_set()
+        ode_seconds = time.perf_counter() - start
+        self.history.update(self.train_generator(x, y, z))
+        self.history["ode_seconds"] = ode_seconds
+        self.history["train_seconds"] = time.perf_counter() - start - ode_seconds
+        return self
+
+    # --- sampling ---------------------------------------------------------------------------------------------
+    def check_observation(self, y_obs):
+        """y_obs as a (k,) array, or a clear error: wrong length, NaN, or an unfitted sampler."""
+        if not hasattr(self, "x_scale"):
+            raise RuntimeError("DBUQ has no prior set; call fit(x_prior, y_prior) first")
+        y_obs = as_float_array(y_obs, "y_obs", ndim=(1, 2)).reshape(-1)
+        if y_obs.shape != (self.y_dim,):
+            raise ValueError(f"y_obs must hold {self.y_dim} values (one per output of y_prior); got {y_obs.size}")
+        return y_obs
+
+    def _z(self, n, seed):
+        check_positive(n, "n", integer=True)
+        gen = torch.Generator(device="cpu").manual_seed(seed)
+        return torch.randn(n, self.x_dim, generator=gen).to(self.device)
+
+    def sample(self, y_obs, n=1000, seed=0):
+        """n posterior samples (n, d) of x given one observation y_obs (k,): one pass of the trained generator."""
+        y_obs = self.check_observation(y_obs)
+        if not hasattr(self, "generator"):
+            raise RuntimeError("DBUQ has no generator; call fit(x_prior, y_prior) first")
+        y = self._tensor(self.y_scale(y_obs)).expand(n, -1)
+        with torch.no_grad():
+            x = self.generator(torch.cat([y, self._z(n, seed)], dim=1))
+        return self.x_scale.inverse(x.double().cpu().numpy())
+
+    def sample_ode(self, y_obs, n=1000, seed=0):
+        """n posterior samples (n, d) by solving the reverse ODE directly (no generator): slower, and the
+        reference that the generator learns to reproduce."""
+        y_obs = self.check_observation(y_obs)
+        y = self._tensor(self.y_scale(y_obs)).expand(n, -1)
+        with torch.no_grad():
+            x = self.solve(y, self._z(n, seed))
+        return self.x_scale.inverse(x.double().cpu().numpy())
+
+    def _tensor(self, values):
+        return torch.as_tensor(values, dtype=torch.float32, device=self.device)

@@ -1,0 +1,100 @@
+"""DBUQ: the schedule, the Monte Carlo score against autograd of the mixture density, the reverse ODE against an
+exact Gaussian posterior, the trained generator on the square toy, and bad input."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from nnkit.calibration import square_toy, square_toy_posterior, sample_grid_density
+from nnkit.dbuq import (DBUQ, Schedule, kernel_ess, kernel_log_weights, mc_score, monte_carlo_set, ode_velocity,
+                        reverse_ode)
+from nnkit.metrics import marginal_w1
+
+
+def test_schedule_ends_and_diffusion_coefficient():
+    s = Schedule(eps=0.01)
+    assert s.alpha(0.0) == 1 and s.beta2(0.0) == pytest.approx(0.01)
+    assert s.alpha(1.0) == pytest.approx(0.01) and s.beta2(1.0) == pytest.approx(1.0)
+    t, dt = 0.37, 1e-6  # sigma^2 = d beta^2/dt - 2 b beta^2 with b = d log alpha / dt
+    b = (math.log(s.alpha(t + dt)) - math.log(s.alpha(t - dt))) / (2 * dt)
+    assert s.drift(t) == pytest.approx(b, rel=1e-6)
+    assert s.diffusion2(t) == pytest.approx((s.beta2(t + dt) - s.beta2(t - dt)) / (2 * dt) - 2 * b * s.beta2(t))
+    with pytest.raises(ValueError, match="eps must be in"):
+        Schedule(eps=0.0)
+
+
+def test_mc_score_is_the_gradient_of_the_log_mixture():
+    gen = torch.Generator().manual_seed(0)
+    x_near = torch.randn(3, 7, 2, generator=gen, dtype=torch.float64)
+    log_k = torch.randn(3, 7, generator=gen, dtype=torch.float64)
+    z = torch.randn(3, 2, generator=gen, dtype=torch.float64, requires_grad=True)
+    s, t = Schedule(0.05), 0.4
+    alpha, beta2 = s.alpha(t), s.beta2(t)
+    log_mix = torch.logsumexp(log_k - ((z[:, None] - alpha * x_near) ** 2).sum(2) / (2 * beta2), dim=1)
+    (grad,) = torch.autograd.grad(log_mix.sum(), z)
+    torch.testing.assert_close(mc_score(z.detach(), t, x_near, log_k, s), grad)
+
+
+def test_cancellation_free_velocity_equals_b_z_minus_half_sigma2_score():
+    gen = torch.Generator().manual_seed(1)
+    x_near = torch.randn(4, 9, 3, generator=gen, dtype=torch.float64)
+    log_k = torch.zeros(4, 9, dtype=torch.float64)
+    z = torch.randn(4, 3, generator=gen, dtype=torch.float64)
+    s = Schedule(1e-3)
+    for t in (0.05, 0.5, 0.99):
+        direct = s.drift(t) * z - 0.5 * s.diffusion2(t) * mc_score(z, t, x_near, log_k, s)
+        torch.testing.assert_close(ode_velocity(z, t, x_near, log_k, s), direct)
+
+
+def test_reverse_ode_maps_the_normal_onto_a_gaussian_prior_posterior():
+    """Prior x ~ N(0, 1), y = x + N(0, 0.5^2): the ODE with kernel h on noiseless y targets x | y0 with
+    posterior N(y0 / (1 + h^2), h^2 / (1 + h^2)); many prior samples make the mixture close to it."""
+    gen = torch.Generator().manual_seed(2)
+    x_prior = torch.randn(20000, 1, generator=gen, dtype=torch.float64)
+    h, y0 = 0.5, 0.8
+    y = torch.full((4000, 1), y0, dtype=torch.float64)
+    x_near, log_k = monte_carlo_set(y, x_prior, x_prior, torch.tensor([h], dtype=torch.float64), 20000)
+    x = reverse_ode(torch.randn(4000, 1, generator=gen, dtype=torch.float64), x_near[:1].expand(4000, -1, -1),
+                    log_k[:1].expand(4000, -1), Schedule(1e-4), n_steps=100)
+    assert x.mean().item() == pytest.approx(y0 / (1 + h**2), abs=0.03)
+    assert x.std().item() == pytest.approx(math.sqrt(h**2 / (1 + h**2)), rel=0.05)
+
+
+def test_kernel_ess_counts_equal_weights():
+    y_prior = torch.zeros(50, 2)
+    assert kernel_ess(kernel_log_weights(torch.zeros(1, 2), y_prior, torch.ones(2))).item() == pytest.approx(50)
+
+
+@pytest.fixture(scope="module")
+def toy_dbuq():
+    x, y = square_toy(8000, seed=0)
+    return DBUQ(y_bandwidth=0.063, n_labels=6000, n_neighbours=512, n_iter=1500, seed=0).fit(x, y)
+
+
+def test_dbuq_toy_finds_both_modes_of_the_square(toy_dbuq):
+    grid, density = square_toy_posterior(1.0)
+    exact = sample_grid_density(grid, density, 8000, seed=1)
+    samples = toy_dbuq.sample([1.0], 8000)
+    assert abs(np.mean(samples > 0) - 0.5) < 0.05
+    assert marginal_w1(samples, exact)[0] < 0.1
+    ode = toy_dbuq.sample_ode([1.0], 2000)
+    assert marginal_w1(ode, exact)[0] < 0.06
+    assert toy_dbuq.history["label_ess"].median() > 50
+
+
+def test_dbuq_is_deterministic(toy_dbuq):
+    np.testing.assert_array_equal(toy_dbuq.sample([0.5], 100, seed=3), toy_dbuq.sample([0.5], 100, seed=3))
+
+
+def test_dbuq_bad_input(toy_dbuq):
+    with pytest.raises(ValueError, match="y_obs must hold 1 values"):
+        toy_dbuq.sample([1.0, 2.0])
+    with pytest.raises(ValueError, match="y_obs contains 1 NaN"):
+        toy_dbuq.sample([np.nan])
+    with pytest.raises(ValueError, match="x_prior and y_prior must have the same number of samples"):
+        DBUQ().fit(np.zeros((10, 1)), np.zeros((9, 1)))
+    with pytest.raises(ValueError, match="y_bandwidth must be a positive number or 2"):
+        DBUQ(y_bandwidth=[1.0, 2.0, 3.0]).set_prior(np.random.rand(10, 1), np.random.rand(10, 2))
+    with pytest.raises(RuntimeError, match="call fit"):
+        DBUQ().sample([1.0])
