@@ -142,3 +142,22 @@ def check_predictive_moments(fn):
     cases = [(rng.normal(size=(s, n, k)), rng.uniform(0.1, 2, size=(s, k))) for s, n, k in ((1, 3, 1), (5, 4, 2),
                                                                                            (20, 7, 15))]
     return _compare("predictive_moments", fn, cases, predictive_moments, ("mean", "aleatoric", "epistemic"))
+
+
+def coupling_inverse(v, s, t):
+    """Inverse of the coupling v1 = u1, v2 = u2 * exp(s(u1)) + t(u1), halves split at d // 2."""
+    d1 = v.shape[1] // 2
+    v1, v2 = v[:, :d1], v[:, d1:]
+    return np.hstack([v1, (v2 - t(v1)) * np.exp(-s(v1))])
+
+
+def check_coupling_inverse(fn):
+    """fn(v, s, t) -> u (n, d) inverting v1 = u1, v2 = u2 * exp(s(u1)) + t(u1) (first half d // 2 columns), for
+    any functions s, t mapping (n, d // 2) to (n, d - d // 2)."""
+    rng = np.random.default_rng(9)
+    cases = []
+    for n, d in ((1, 2), (4, 3), (10, 6)):
+        d1 = d // 2
+        a, c = rng.normal(size=(d1, d - d1)), rng.normal(size=(d1, d - d1))
+        cases.append((rng.normal(size=(n, d)), lambda u, a=a: np.tanh(u @ a), lambda u, c=c: np.sin(u @ c) + 0.5))
+    return _compare("coupling_inverse", fn, cases, lambda v, s, t: (coupling_inverse(v, s, t),), ("u",))

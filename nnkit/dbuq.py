@@ -89,10 +89,12 @@ def ode_velocity(z, t, x_near, log_k, schedule):
     return (1 - schedule.eps) * ((z - schedule.alpha(t) * m) / (2 * schedule.beta2(t)) - m)
 
 
-def reverse_ode(z1, x_near, log_k, schedule, n_steps=100):
-    """Integrate the reverse ODE from t = 1 (z1 (m, d)) to t = 0 with n_steps classical RK4 steps; returns x (m, d)."""
+def reverse_ode(z1, x_near, log_k, schedule, n_steps=100, return_path=False):
+    """Integrate the reverse ODE from t = 1 (z1 (m, d)) to t = 0 with n_steps classical RK4 steps; returns x (m, d),
+    or with ``return_path`` the states at every step (n_steps + 1, m, d), t = 1 first."""
     check_positive(n_steps, "n_steps", integer=True)
     z, dt = z1, -1.0 / n_steps
+    path = [z]
     for i in range(n_steps):
         t = 1.0 + i * dt
         k1 = ode_velocity(z, t, x_near, log_k, schedule)
@@ -100,7 +102,8 @@ def reverse_ode(z1, x_near, log_k, schedule, n_steps=100):
         k3 = ode_velocity(z + 0.5 * dt * k2, t + 0.5 * dt, x_near, log_k, schedule)
         k4 = ode_velocity(z + dt * k3, max(t + dt, 0.0), x_near, log_k, schedule)
         z = z + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-    return z
+        path.append(z)
+    return torch.stack(path) if return_path else z
 
 
 def monte_carlo_set(y, x_prior, y_prior, y_bandwidth, n_neighbours):

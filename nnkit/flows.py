@@ -130,7 +130,7 @@ class INNCalibrator:
     """
 
     def __init__(self, x_dim, y_dim, z_dim=None, noise_sd=None, n_blocks=6, hidden=128, clamp=2.0, n_iter=3000,
-                 batch_size=500, lr=1e-3, weight_y=10.0, weight_nll=1.0, weight_z=10.0, weight_x=10.0, pad_noise=1e-2,
+                 batch_size=256, lr=1e-3, weight_y=10.0, weight_nll=1.0, weight_z=10.0, weight_x=10.0, pad_noise=1e-2,
                  seed=0,
                  device="cpu", progress=False):
         from . import get_device

@@ -295,3 +295,78 @@ def bnn_surrogate_explorer(ensemble):
         n_particles=widgets.SelectionSlider(options=[5, 10, 20, 50, 100], value=20, description="particles"),
         hidden=widgets.SelectionSlider(options=[5, 10, 20, 50, 100, 200], value=50, description="hidden"),
         member=widgets.IntSlider(value=0, min=0, max=99, description="test member"))
+
+
+def toy_posterior_demo(samplers, y_obs=1.0, mcmc_steps=1500, seed=0):
+    """Posteriors of the square toy (x ~ U[-2, 2], y = x^2 + N(0, 0.1^2)) at ``y_obs``: the exact density, every
+    amortised sampler in ``samplers`` (name -> object with ``sample(y_obs, n)``, answered at once) and adaptive
+    Metropolis re-run for this y_obs. Returns (figure, dict name -> W1 to the exact posterior)."""
+    import torch
+
+    from .calibration import sample_grid_density, square_toy_log_posterior, square_toy_posterior
+    from .mcmc import adaptive_metropolis
+    from .metrics import marginal_w1
+
+    grid, density = square_toy_posterior(y_obs)
+    exact = sample_grid_density(grid, density, 10000, seed=seed)
+    draws = {name: sampler.sample([y_obs], 10000, seed=seed) for name, sampler in samplers.items()}
+    x0 = torch.linspace(-1.9, 1.9, 64, dtype=torch.float64)[:, None]
+    run = adaptive_metropolis(square_toy_log_posterior(y_obs), x0, mcmc_steps, initial_scale=0.1, seed=seed)
+    draws[f"MCMC ({run.seconds:.2f} s)"] = run.flat()
+    w1 = {name: float(marginal_w1(x, exact)[0]) for name, x in draws.items()}
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    ax.plot(grid, density, "k", lw=1.5, label="exact")
+    for name, x in draws.items():
+        ax.hist(x[:, 0], bins=160, range=(-2, 2), density=True, histtype="step", lw=1.2,
+                label=f"{name}: W1 {w1[name]:.3f}")
+    ax.set(xlabel="x", ylabel="p(x | y_obs)", title=f"square toy, y_obs = {y_obs:.2f}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig, w1
+
+
+def toy_posterior_explorer(samplers):
+    """A y_obs slider for ``toy_posterior_demo``: the amortised samplers answer at once, MCMC re-runs."""
+    import ipywidgets as widgets
+
+    def show(y_obs):
+        fig, _ = toy_posterior_demo(samplers, y_obs)
+        plt.show()
+        return fig
+
+    return widgets.interactive(show, y_obs=widgets.FloatSlider(value=1.0, min=-0.2, max=4.0, step=0.05,
+                                                                  description="y_obs", continuous_update=False))
+
+
+def calibration_demo(samplers, y_obs, truth=None, names=None):
+    """Marginal posteriors of every amortised sampler (name -> ``sample(y_obs, n)`` giving parameters (n, d)) for
+    one observation, one panel per parameter, with the truth when known. Returns (figure, dict name -> samples)."""
+    draws = {name: sampler.sample(y_obs, 4000) for name, sampler in samplers.items()}
+    d = next(iter(draws.values())).shape[1]
+    names = names or [f"x{i}" for i in range(d)]
+    cols = min(d, 4)
+    fig, axes = plt.subplots(-(-d // cols), cols, figsize=(3.3 * cols, 2.6 * -(-d // cols)), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        if i >= d:
+            ax.set_visible(False)
+            continue
+        for name, x in draws.items():
+            ax.hist(x[:, i], bins=40, density=True, histtype="step", lw=1.2, label=name)
+        if truth is not None:
+            ax.axvline(truth[i], color="k", ls="--", lw=1, label="truth")
+        ax.set(xlabel=names[i], yticks=[])
+    axes.flat[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig, draws
+
+
+def calibration_explorer(samplers, observations, truths, names):
+    """Pick an observation case (name -> y_obs (k,)); every amortised sampler answers at once."""
+    import ipywidgets as widgets
+
+    def show(case):
+        fig, _ = calibration_demo(samplers, observations[case], truths.get(case), names)
+        plt.show()
+        return fig
+
+    return widgets.interactive(show, case=widgets.Dropdown(options=list(observations), description="observation"))

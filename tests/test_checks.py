@@ -33,6 +33,7 @@ CHECKS = {
     "stage_kappa": checks.check_stage_kappa,
     "repulsive_term": checks.check_repulsive_term,
     "predictive_moments": checks.check_predictive_moments,
+    "coupling_inverse": checks.check_coupling_inverse,
 }
 
 
@@ -117,7 +118,13 @@ def wrong_moments_without_noise(f, noise_var):
     return mean, np.zeros_like(mean), f.var(axis=0)  # forgets the aleatoric part
 
 
+def wrong_coupling_inverse_sign(v, s, t):
+    d1 = v.shape[1] // 2
+    return np.hstack([v[:, :d1], (v[:, d1:] - t(v[:, :d1])) * np.exp(s(v[:, :d1]))])  # multiplies instead of divides
+
+
 @pytest.mark.parametrize("name,wrong,match", [
+    ("coupling_inverse", wrong_coupling_inverse_sign, "u is wrong"),
     ("predictive_moments", wrong_moments_without_noise, "aleatoric is wrong"),
     ("repulsive_term", wrong_repulsive_sign, "repulsive term is wrong"),
     ("stage_kappa", wrong_stage_kappa_angular, "kappa is wrong"),

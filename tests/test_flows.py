@@ -64,3 +64,52 @@ def test_bad_dimensions_are_refused():
         inn(torch.zeros(2, 4))
     with pytest.raises(ValueError, match=r"y must be a tensor of shape \(n, 3\)"):
         inn.inverse(torch.zeros(4))
+
+
+# --- INNCalibrator ------------------------------------------------------------------------------------------------
+from nnkit.flows import INNCalibrator  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def linear_gaussian_inn():
+    """x ~ N(0, 1), y = x + N(0, 0.5^2): the posterior at y is N(y / 1.25, 0.2)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4000, 1))
+    return INNCalibrator(1, 1, noise_sd=0.5, hidden=32, n_blocks=3, n_iter=600, seed=0).fit(x, x)
+
+
+def test_inn_calibrator_recovers_a_gaussian_posterior(linear_gaussian_inn):
+    samples = linear_gaussian_inn.sample([1.0], 8000)
+    assert samples.mean() == pytest.approx(0.8, abs=0.08)
+    assert samples.std() == pytest.approx(np.sqrt(0.2), rel=0.15)
+    pred = linear_gaussian_inn.predict(np.array([[-1.0], [0.0], [1.5]]))
+    np.testing.assert_allclose(pred[:, 0], [-1.0, 0.0, 1.5], atol=0.15)
+
+
+def test_inn_calibrator_width_and_padding():
+    inn = INNCalibrator(8, 5, noise_sd=1.5)
+    assert inn.width == 13 and inn.z_dim == 8 and inn.n_noise == 5
+    padded = INNCalibrator(1, 3, z_dim=2)  # no noise channels: the x side is padded from 1 to 5
+    assert padded.width == 5 and padded.n_noise == 0
+
+
+def test_inn_calibrator_is_deterministic(linear_gaussian_inn):
+    np.testing.assert_array_equal(linear_gaussian_inn.sample([0.3], 50, seed=4),
+                                  linear_gaussian_inn.sample([0.3], 50, seed=4))
+
+
+def test_inn_calibrator_bad_input(linear_gaussian_inn):
+    with pytest.raises(ValueError, match="this INN inverts y of dimension 1; got 2"):
+        linear_gaussian_inn.sample([1.0, 2.0])
+    with pytest.raises(ValueError, match="y_obs contains 1 NaN"):
+        linear_gaussian_inn.sample([np.nan])
+    with pytest.raises(ValueError, match="x must have 1 columns"):
+        linear_gaussian_inn.predict(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="x and y must have the same number of samples"):
+        INNCalibrator(1, 1).fit(np.zeros((5, 1)), np.zeros((4, 1)))
+    with pytest.raises(ValueError, match="y must have 2 columns"):
+        INNCalibrator(1, 2).fit(np.zeros((5, 1)), np.zeros((5, 1)))
+    with pytest.raises(ValueError, match="noise_sd must be a positive number or 2"):
+        INNCalibrator(1, 2, noise_sd=[1.0, -1.0])
+    with pytest.raises(RuntimeError, match="not fitted"):
+        INNCalibrator(1, 1).sample([0.0])
