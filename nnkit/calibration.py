@@ -81,7 +81,7 @@ class BoxTransform:
         return np.log(u) - np.log1p(-u)
 
     def to_box(self, w):
-        return self.lower + (self.upper - self.lower) / (1 + np.exp(-np.asarray(w, dtype=float)))
+        return self.lower + (self.upper - self.lower) * 0.5 * (1 + np.tanh(0.5 * np.asarray(w, dtype=float)))
 
     def log_prior_unbounded(self, w):
         """log density of a uniform box prior seen on w (torch (n, d) -> (n,)): sum of log-logistic densities."""

@@ -51,12 +51,12 @@ def test_reverse_ode_maps_the_normal_onto_a_gaussian_prior_posterior():
     """Prior x ~ N(0, 1), y = x + N(0, 0.5^2): the ODE with kernel h on noiseless y targets x | y0 with
     posterior N(y0 / (1 + h^2), h^2 / (1 + h^2)); many prior samples make the mixture close to it."""
     gen = torch.Generator().manual_seed(2)
-    x_prior = torch.randn(20000, 1, generator=gen, dtype=torch.float64)
+    x_prior = torch.randn(5000, 1, generator=gen, dtype=torch.float64)
     h, y0 = 0.5, 0.8
-    y = torch.full((4000, 1), y0, dtype=torch.float64)
-    x_near, log_k = monte_carlo_set(y, x_prior, x_prior, torch.tensor([h], dtype=torch.float64), 20000)
-    x = reverse_ode(torch.randn(4000, 1, generator=gen, dtype=torch.float64), x_near[:1].expand(4000, -1, -1),
-                    log_k[:1].expand(4000, -1), Schedule(1e-4), n_steps=100)
+    y = torch.full((1, 1), y0, dtype=torch.float64)
+    x_near, log_k = monte_carlo_set(y, x_prior, x_prior, torch.tensor([h], dtype=torch.float64), 5000)
+    x = reverse_ode(torch.randn(1500, 1, generator=gen, dtype=torch.float64), x_near.expand(1500, -1, -1),
+                    log_k.expand(1500, -1), Schedule(1e-4), n_steps=50)
     assert x.mean().item() == pytest.approx(y0 / (1 + h**2), abs=0.03)
     assert x.std().item() == pytest.approx(math.sqrt(h**2 / (1 + h**2)), rel=0.05)
 
@@ -69,7 +69,7 @@ def test_kernel_ess_counts_equal_weights():
 @pytest.fixture(scope="module")
 def toy_dbuq():
     x, y = square_toy(8000, seed=0)
-    return DBUQ(y_bandwidth=0.063, n_labels=6000, n_neighbours=512, n_iter=1500, seed=0).fit(x, y)
+    return DBUQ(y_bandwidth=0.063, n_labels=5000, n_neighbours=256, n_iter=1500, seed=0).fit(x, y)
 
 
 def test_dbuq_toy_finds_both_modes_of_the_square(toy_dbuq):
@@ -78,8 +78,8 @@ def test_dbuq_toy_finds_both_modes_of_the_square(toy_dbuq):
     samples = toy_dbuq.sample([1.0], 8000)
     assert abs(np.mean(samples > 0) - 0.5) < 0.05
     assert marginal_w1(samples, exact)[0] < 0.1
-    ode = toy_dbuq.sample_ode([1.0], 2000)
-    assert marginal_w1(ode, exact)[0] < 0.06
+    ode = toy_dbuq.sample_ode([1.0], 1000)
+    assert marginal_w1(ode, exact)[0] < 0.07
     assert toy_dbuq.history["label_ess"].median() > 50
 
 
