@@ -10,7 +10,7 @@ from nnkit.nets import mlp
 def two_stage_fit():
     x = np.linspace(-1, 1, 301)[:, None]
     y = np.sin(2 * x + 1) + 0.2 * np.exp(1.3 * x)
-    model = MultiStageNN(widths=(16, 16), adam_iters=300, lbfgs_iters=600, seed=0).fit(x, y, n_stages=2)
+    model = MultiStageNN(widths=(16, 16), adam_iters=300, lbfgs_iters=1200, seed=0).fit(x, y, n_stages=2)
     return x, y, model
 
 
