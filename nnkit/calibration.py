@@ -8,7 +8,7 @@ import math
 import numpy as np
 import torch
 
-from .validation import as_float_array, check_positive
+from .validation import as_float_array, check_per_output, check_positive
 
 # --- the square toy of the DBUQ slides: X ~ U[-2, 2], Y = X^2 + N(0, sd^2) ------------------------------------
 TOY_BOUND = 2.0
@@ -111,9 +111,7 @@ class SurrogatePosterior:
         k = surrogate.n_outputs
         if y_obs.shape != (k,):
             raise ValueError(f"y_obs must hold {k} values (one per surrogate output); got {y_obs.size}")
-        noise_sd = np.broadcast_to(as_float_array(noise_sd, "noise_sd", ndim=(0, 1)), (k,))
-        if np.any(noise_sd <= 0):
-            raise ValueError(f"noise_sd must be positive; got {noise_sd}")
+        noise_sd = check_per_output(noise_sd, "noise_sd", k)
         self.surrogate, self.dim = surrogate, surrogate.n_inputs
         self.y_obs = torch.as_tensor(y_obs, dtype=torch.float32)
         self.noise_var = torch.as_tensor(noise_sd**2, dtype=torch.float32)

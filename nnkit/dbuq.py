@@ -26,7 +26,7 @@ import torch
 from . import get_device
 from .bnn import Standardizer
 from .nets import mlp
-from .validation import as_float_array, check_positive, check_same_rows
+from .validation import as_float_array, check_per_output, check_positive, check_same_rows
 
 
 @dataclass(frozen=True)
@@ -117,13 +117,6 @@ def monte_carlo_set(y, x_prior, y_prior, y_bandwidth, n_neighbours):
     return x_prior[idx], log_k
 
 
-def _unit_or_vector(value, name, k):
-    h = as_float_array(value, name, ndim=(0, 1))
-    h = np.broadcast_to(h, (k,)) if h.ndim == 0 else h
-    if h.shape != (k,) or np.any(h <= 0):
-        raise ValueError(f"{name} must be a positive number or {k} positive numbers (one per output); got {value!r}")
-    return h
-
 
 class DBUQ:
     """Amortised posterior sampler built from prior samples: ``fit(x_prior, y_prior)`` then ``sample(y_obs, n)``.
@@ -168,7 +161,7 @@ class DBUQ:
         self.x_scale, self.y_scale = Standardizer(x_prior), Standardizer(y_prior)
         self.x_dim, self.y_dim = x_prior.shape[1], y_prior.shape[1]
         h = 0.1 * self.y_scale.std if self.y_bandwidth is None else self.y_bandwidth
-        self.h = _unit_or_vector(h, "y_bandwidth", self.y_dim)  # units of y
+        self.h = check_per_output(h, "y_bandwidth", self.y_dim)  # units of y
         self._h = self._tensor(self.h / self.y_scale.std)  # z-scored units
         self._x_prior = self._tensor(self.x_scale(x_prior))
         self._y_prior = self._tensor(self.y_scale(y_prior))

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .validation import as_float_array, check_positive, check_same_rows
+from .validation import as_float_array, check_per_output, check_positive, check_same_rows
 
 
 def soft_clamp(raw, clamp):
@@ -138,7 +138,7 @@ class INNCalibrator:
         self.x_dim = check_positive(x_dim, "x_dim", integer=True)
         self.y_dim = check_positive(y_dim, "y_dim", integer=True)
         self.z_dim = x_dim if z_dim is None else check_positive(z_dim, "z_dim", integer=True)
-        self.noise_sd = None if noise_sd is None else _positive_per_output(noise_sd, "noise_sd", y_dim)
+        self.noise_sd = None if noise_sd is None else check_per_output(noise_sd, "noise_sd", y_dim)
         self.n_noise = y_dim if noise_sd is not None else 0
         self.width = max(self.x_dim + self.n_noise, self.y_dim + self.z_dim, 2)
         self.n_iter = check_positive(n_iter, "n_iter", integer=True)
@@ -259,11 +259,3 @@ class INNCalibrator:
         with torch.no_grad():
             x = self.inn.inverse(self._y_side(y, self._normal(n, self.z_dim, gen)))[:, :self.x_dim]
         return self.x_scale.inverse(x.double().cpu().numpy())
-
-
-def _positive_per_output(value, name, k):
-    arr = np.broadcast_to(as_float_array(value, name, ndim=(0, 1)), (k,)).copy() if np.ndim(value) == 0 else \
-        as_float_array(value, name, ndim=1)
-    if arr.shape != (k,) or np.any(arr <= 0):
-        raise ValueError(f"{name} must be a positive number or {k} positive numbers (one per output); got {value!r}")
-    return arr

@@ -44,6 +44,15 @@ def check_positive(value, name, integer=False):
     return value
 
 
+def check_per_output(value, name, k):
+    """Require a positive number (broadcast to k) or k positive numbers, one per output; return them as (k,)."""
+    arr = as_float_array(value, name, ndim=(0, 1))
+    arr = np.broadcast_to(arr, (k,)).copy() if arr.ndim == 0 else arr
+    if arr.shape != (k,) or np.any(arr <= 0):
+        raise ValueError(f"{name} must be a positive number or {k} positive numbers (one per output); got {value!r}")
+    return arr
+
+
 def check_choice(value, name, choices):
     """Require ``value`` to be one of ``choices``; return it."""
     if value not in choices:

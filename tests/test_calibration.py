@@ -79,7 +79,7 @@ def test_surrogate_posterior_bad_input(surrogate):
         SurrogatePosterior(surrogate, [1.0, 2.0, 3.0], 0.1)
     with pytest.raises(ValueError, match="y_obs contains 1 NaN"):
         SurrogatePosterior(surrogate, [1.0, np.nan], 0.1)
-    with pytest.raises(ValueError, match="noise_sd must be positive"):
+    with pytest.raises(ValueError, match="noise_sd must be a positive number or 2 positive numbers"):
         SurrogatePosterior(surrogate, [1.0, 2.0], [0.1, 0.0])
     with pytest.raises(TypeError, match="surrogate must provide predictive_tensors"):
         SurrogatePosterior(object(), [1.0], 0.1)
