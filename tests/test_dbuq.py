@@ -68,8 +68,8 @@ def test_kernel_ess_counts_equal_weights():
 
 @pytest.fixture(scope="module")
 def toy_dbuq():
-    x, y = square_toy(8000, seed=0)
-    return DBUQ(y_bandwidth=0.063, n_labels=5000, n_neighbours=256, n_iter=1500, seed=0).fit(x, y)
+    x, y = square_toy(20000, seed=0)  # enough runs near y = 1 that the two modes weigh alike
+    return DBUQ(y_bandwidth=0.063, n_labels=5000, n_neighbours=512, n_iter=1500, seed=0).fit(x, y)
 
 
 def test_dbuq_toy_finds_both_modes_of_the_square(toy_dbuq):
@@ -78,8 +78,10 @@ def test_dbuq_toy_finds_both_modes_of_the_square(toy_dbuq):
     samples = toy_dbuq.sample([1.0], 8000)
     assert abs(np.mean(samples > 0) - 0.5) < 0.05
     assert marginal_w1(samples, exact)[0] < 0.1
-    ode = toy_dbuq.sample_ode([1.0], 1000)
-    assert marginal_w1(ode, exact)[0] < 0.07
+    # the ODE samples the kernel-smoothed target, whose noise variance is 0.1^2 + h^2
+    grid, smoothed = square_toy_posterior(1.0, noise_sd=np.hypot(0.1, 0.063))
+    ode = toy_dbuq.sample_ode([1.0], 2000)
+    assert marginal_w1(ode, sample_grid_density(grid, smoothed, 8000, seed=1))[0] < 0.06
     assert toy_dbuq.history["label_ess"].median() > 50
 
 
