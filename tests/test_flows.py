@@ -30,9 +30,12 @@ def test_inn_inverse_log_det_and_permutations():
     inn = randomised(INN(5, n_blocks=4, hidden=16, seed=3).double(), seed=1)
     x = torch.randn(8, 5, dtype=torch.float64)
     y, log_det = inn(x)
-    torch.testing.assert_close(inn.inverse(y), x, rtol=1e-10, atol=1e-10)
-    jac = torch.autograd.functional.jacobian(lambda v: inn(v[None])[0][0], x[0])
-    assert log_det[0].item() == pytest.approx(torch.linalg.slogdet(jac)[1].item(), rel=1e-9)
+    jacs = torch.stack([torch.autograd.functional.jacobian(lambda v: inn(v[None])[0][0], xi) for xi in x])
+    # Random weights stretch some directions ~1e4x (Jacobian condition numbers up to ~1e8), so a float64 round trip
+    # may lose log10(cond) digits: bound each row's error by machine epsilon x condition number x |x|.
+    bound = 10 * torch.finfo(torch.float64).eps * torch.linalg.cond(jacs) * x.norm(dim=1)
+    assert torch.all((inn.inverse(y) - x).norm(dim=1) <= bound)
+    assert log_det.detach().numpy() == pytest.approx(torch.linalg.slogdet(jacs)[1].numpy(), rel=1e-9)
     for perm, inv in zip(inn.perms, inn.inverse_perms):
         assert torch.equal(perm[inv], torch.arange(5))
     assert not all(torch.equal(p, torch.arange(5)) for p in inn.perms)
