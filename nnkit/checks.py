@@ -161,3 +161,41 @@ def check_coupling_inverse(fn):
         a, c = rng.normal(size=(d1, d - d1)), rng.normal(size=(d1, d - d1))
         cases.append((rng.normal(size=(n, d)), lambda u, a=a: np.tanh(u @ a), lambda u, c=c: np.sin(u @ c) + 0.5))
     return _compare("coupling_inverse", fn, cases, lambda v, s, t: (coupling_inverse(v, s, t),), ("u",))
+
+
+def _mc_score_reference(z, t, x_prior, log_k, eps):
+    import torch
+
+    from .dbuq import Schedule, mc_score
+
+    x_near = torch.as_tensor(x_prior).expand(len(z), *x_prior.shape)
+    log_k = torch.as_tensor(log_k).expand(len(z), len(log_k))
+    return (mc_score(torch.as_tensor(z), t, x_near, log_k, Schedule(eps)).numpy(),)
+
+
+def check_mc_score(fn):
+    """fn(z, t, x_prior, log_k, eps) -> S (n, d): the Monte Carlo score at points z (n, d) and time t for prior runs
+    x_prior (J, d) with kernel log weights log_k (J,), under alpha_t = 1 - (1 - eps) t, beta_t^2 = eps + (1 - eps) t.
+    The last case, at t = 1e-4 in 4 dimensions, underflows every exp unless the softmax subtracts its maximum first."""
+    rng = np.random.default_rng(10)
+    cases = [(rng.normal(size=(n, d)), t, rng.uniform(-2, 2, size=(j, d)), rng.normal(scale=3, size=j), eps)
+             for n, d, j, t, eps in ((1, 1, 5, 0.5, 1e-4), (6, 2, 40, 0.9, 1e-2), (8, 3, 100, 0.1, 1e-3),
+                                     (5, 4, 50, 1e-4, 1e-4))]
+    return _compare("mc_score", fn, cases, _mc_score_reference, ("S",))
+
+
+def check_logit_prior(fn):
+    """fn(w) -> (n,): log density on w = logit(u) (n, d) of the uniform prior u ~ U[0, 1]^d, that is
+    sum_i log(sigmoid(w_i) (1 - sigmoid(w_i))). The last case has |w| up to 800, where 1 + exp(w) overflows."""
+    import torch
+
+    from .calibration import BoxTransform
+
+    rng = np.random.default_rng(11)
+    cases = [(rng.normal(scale=s, size=(n, d)),) for n, d, s in ((1, 1, 1.0), (5, 3, 4.0), (10, 8, 300.0))]
+
+    def reference(w):
+        box = BoxTransform(np.zeros(w.shape[1]), np.ones(w.shape[1]))
+        return (box.log_prior_unbounded(torch.as_tensor(w)).numpy(),)
+
+    return _compare("logit_prior", fn, cases, reference, ("log density",))

@@ -34,6 +34,8 @@ CHECKS = {
     "repulsive_term": checks.check_repulsive_term,
     "predictive_moments": checks.check_predictive_moments,
     "coupling_inverse": checks.check_coupling_inverse,
+    "mc_score": checks.check_mc_score,
+    "logit_prior": checks.check_logit_prior,
 }
 
 
@@ -123,7 +125,29 @@ def wrong_coupling_inverse_sign(v, s, t):
     return np.hstack([v[:, :d1], (v[:, d1:] - t(v[:, :d1])) * np.exp(s(v[:, :d1]))])  # multiplies instead of divides
 
 
+def wrong_mc_score_unstable(z, t, x_prior, log_k, eps):
+    alpha, beta2 = 1 - (1 - eps) * t, eps + (1 - eps) * t
+    weights = np.exp(log_k - ((z[:, None, :] - alpha * x_prior) ** 2).sum(axis=2) / (2 * beta2))  # underflows
+    return (alpha * (weights @ x_prior) / weights.sum(axis=1, keepdims=True) - z) / beta2
+
+
+def wrong_mc_score_unscaled_prior(z, t, x_prior, log_k, eps):
+    alpha, beta2 = 1 - (1 - eps) * t, eps + (1 - eps) * t
+    logits = log_k - ((z[:, None, :] - x_prior) ** 2).sum(axis=2) / (2 * beta2)  # forgets alpha_t on x_j
+    weights = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return (alpha * (weights @ x_prior) / weights.sum(axis=1, keepdims=True) - z) / beta2
+
+
+def wrong_logit_prior_naive(w):
+    u = 1 / (1 + np.exp(-w))  # 0 or 1 for large |w|, so the log is -inf
+    return np.log(u * (1 - u)).sum(axis=1)
+
+
 @pytest.mark.parametrize("name,wrong,match", [
+    ("mc_score", wrong_mc_score_unstable, "S is wrong in case 3"),
+    ("mc_score", wrong_mc_score_unscaled_prior, "S is wrong"),
+    ("logit_prior", wrong_logit_prior_naive, "log density is wrong in case 2"),
+    ("logit_prior", lambda w: -np.logaddexp(0, -w).sum(axis=1), "log density is wrong"),
     ("coupling_inverse", wrong_coupling_inverse_sign, "u is wrong"),
     ("predictive_moments", wrong_moments_without_noise, "aleatoric is wrong"),
     ("repulsive_term", wrong_repulsive_sign, "repulsive term is wrong"),
@@ -139,6 +163,8 @@ def wrong_coupling_inverse_sign(v, s, t):
     ("layer_backward", wrong_layer_mean_bias, "dJ/db is wrong"),
     ("layer_backward", wrong_layer_bad_shape, "dJ/dW must have shape"),
 ])
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:divide by zero:RuntimeWarning",
+                            "ignore:invalid value:RuntimeWarning")
 def test_wrong_answers_fail(name, wrong, match):
     with pytest.raises(AssertionError, match=match):
         CHECKS[name](wrong)
