@@ -168,11 +168,14 @@ class DBUQ:
         return self
 
     # --- step 2: the labelled set by the reverse ODE ------------------------------------------------------
-    def solve(self, y, z, chunk=2000):
+    def solve(self, y, z):
         """x (m, d) at t = 0 of the reverse ODE from z (m, d) at t = 1, conditioned on y (m, k) (both z-scored
-        tensors), in chunks of ``chunk`` points to bound memory."""
+        tensors). Points go in chunks whose (rows, K, d) temporaries hold at most 2^18 numbers on the CPU (1 MB):
+        larger blocks bypass the allocator's cache, and re-faulting their pages made the ODE up to 4x slower."""
         out = []
         k = min(self.n_neighbours, self._y_prior.shape[0])
+        budget = 2**18 if self.device.type == "cpu" else 2**26
+        chunk = max(1, budget // (k * self.x_dim))
         for start in range(0, y.shape[0], chunk):
             x_near, log_k = monte_carlo_set(y[start:start + chunk], self._x_prior, self._y_prior, self._h, k)
             out.append(reverse_ode(z[start:start + chunk], x_near, log_k, self.schedule, self.n_steps))
