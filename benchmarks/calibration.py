@@ -44,7 +44,7 @@ def elm(device):
     box = BoxTransform(np.zeros(8), np.ones(8))
     bnn = SVGDRegressor(seed=0, device=device).fit(u[:900], y[:900])
     start = time.perf_counter()
-    dbuq = DBUQ(y_bandwidth=sd, eps=0.01, n_labels=10000, n_neighbours=1000, hidden=128, n_iter=3000,
+    dbuq = DBUQ(y_bandwidth=sd, eps=0.01, n_steps=50, n_labels=10000, n_neighbours=1000, hidden=128, n_iter=3000,
                 device=device).fit(box.to_unbounded(u), y)
     build = time.perf_counter() - start
     inn = INNCalibrator(8, 5, noise_sd=sd, n_iter=2000, device=device).fit(box.to_unbounded(u), y)

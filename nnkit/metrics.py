@@ -72,7 +72,7 @@ def marginal_w1(x, y):
 
 def c2st(reference, samples, n_folds=5, seed=1, n_iter=500):
     """Classifier two-sample test: the k-fold cross-validated accuracy of an MLP (two hidden layers of 10 d ReLU
-    units, Adam) telling ``reference`` (n, d) from ``samples`` (m, d), both z-scored with the reference's mean and
+    units, Adam) telling ``reference`` (n, d) from ``samples`` (n, d), both z-scored with the reference's mean and
     sd. 0.5: indistinguishable; 1.0: fully separable. (sbibm's recipe, with a torch classifier.)"""
     import torch
 
@@ -84,6 +84,10 @@ def c2st(reference, samples, n_folds=5, seed=1, n_iter=500):
     if reference.shape[1] != samples.shape[1]:
         raise ValueError(f"reference and samples must have the same number of columns; got {reference.shape[1]} "
                          f"and {samples.shape[1]}")
+    if len(reference) != len(samples):
+        raise ValueError(f"reference and samples must have the same number of rows (with unequal classes a "
+                         f"classifier that always answers the larger one beats 0.5); got {len(reference)} and "
+                         f"{len(samples)}: subsample the larger set")
     check_positive(n_folds, "n_folds", integer=True)
     data = torch.as_tensor(Standardizer(reference)(np.vstack([reference, samples])), dtype=torch.float32)
     labels = torch.cat([torch.zeros(len(reference)), torch.ones(len(samples))])

@@ -58,6 +58,8 @@ def test_c2st_tells_different_samples_apart_and_not_equal_ones():
     reference = rng.normal(size=(400, 2))
     assert abs(c2st(reference, rng.normal(size=(400, 2)), n_iter=200) - 0.5) < 0.08
     assert c2st(reference, rng.normal(size=(400, 2)) + [2.0, 0.0], n_iter=200) > 0.8
+    with pytest.raises(ValueError, match="same number of rows"):
+        c2st(reference, reference[:100])     # 400 vs 100: always answering "reference" would score 0.8
 
 
 def test_sbc_ranks_and_coverage_of_exact_posteriors():
