@@ -29,7 +29,8 @@ def toy(device):
     x, y = square_toy(20000, seed=0)
     grid, density = square_toy_posterior(1.0)
     exact = sample_grid_density(grid, density, 20000, seed=1)
-    dbuq = DBUQ(y_bandwidth=0.063, n_labels=20000, n_neighbours=512, n_iter=3000, device=device).fit(x, y)
+    dbuq = DBUQ(y_bandwidth=0.063, n_labels=20000, n_neighbours=512, hidden=128, activation="relu", n_iter=3000,
+                device=device).fit(x, y)
     inn = INNCalibrator(1, 1, noise_sd=0.1, hidden=64, n_blocks=4, n_iter=3000, device=device).fit(x, x**2)
     print("1. square toy, y_obs = 1 (target: W1 <= 0.05, both modes)")
     for name, sampler in (("DBUQ", dbuq), ("INN", inn)):

