@@ -199,3 +199,27 @@ def check_logit_prior(fn):
         return (box.log_prior_unbounded(torch.as_tensor(w)).numpy(),)
 
     return _compare("logit_prior", fn, cases, reference, ("log density",))
+
+
+def _partial_conv_reference(x, mask, weight, bias):
+    import torch
+
+    from .seaice import PartialConv2d
+
+    conv = PartialConv2d(1, 1, weight.shape[0]).double()
+    with torch.no_grad():
+        conv.weight.copy_(torch.as_tensor(weight)[None, None])
+        conv.bias.fill_(bias)
+        out = conv(torch.as_tensor(x)[None, None], torch.as_tensor(mask)[None, None])
+    return (out[0, 0].numpy(),)
+
+
+def check_partial_conv(fn):
+    """fn(x, mask, weight, bias) -> (H, W): the partial convolution of one field x (H, W) with a land-sea mask
+    (H, W) of 0/1, a k x k kernel (no flip, as in torch) and a bias, zero padding counted as land, zero on land."""
+    rng = np.random.default_rng(12)
+    cases = []
+    for h, w, k in ((4, 4, 3), (6, 9, 3), (12, 12, 5)):
+        mask = (rng.random((h, w)) < 0.7).astype(float)
+        cases.append((rng.normal(size=(h, w)), mask, rng.normal(size=(k, k)), float(rng.normal())))
+    return _compare("partial_conv", fn, cases, _partial_conv_reference, ("output",))

@@ -36,6 +36,7 @@ CHECKS = {
     "coupling_inverse": checks.check_coupling_inverse,
     "mc_score": checks.check_mc_score,
     "logit_prior": checks.check_logit_prior,
+    "partial_conv": checks.check_partial_conv,
 }
 
 
@@ -143,7 +144,18 @@ def wrong_logit_prior_naive(w):
     return np.log(u * (1 - u)).sum(axis=1)
 
 
+def wrong_partial_conv_not_renormalised(x, mask, weight, bias):
+    k = weight.shape[0]
+    xm = np.pad(x * mask, k // 2)
+    out = np.zeros(x.shape)
+    for i, j in zip(*np.nonzero(mask)):
+        out[i, j] = (weight * xm[i:i + k, j:j + k]).sum() + bias    # a plain convolution of the land-zeroed field
+    return out
+
+
 @pytest.mark.parametrize("name,wrong,match", [
+    ("partial_conv", wrong_partial_conv_not_renormalised, "output is wrong"),
+    ("partial_conv", lambda x, mask, weight, bias: x, "output is wrong"),
     ("mc_score", wrong_mc_score_unstable, "S is wrong in case 3"),
     ("mc_score", wrong_mc_score_unscaled_prior, "S is wrong"),
     ("logit_prior", wrong_logit_prior_naive, "log density is wrong in case 2"),
