@@ -206,7 +206,8 @@ def _partial_conv_reference(x, mask, weight, bias):
 
     from .seaice import PartialConv2d
 
-    conv = PartialConv2d(1, 1, weight.shape[0]).double()
+    with torch.random.fork_rng():   # the layer's random init must not move the notebook's random stream
+        conv = PartialConv2d(1, 1, weight.shape[0]).double()
     with torch.no_grad():
         conv.weight.copy_(torch.as_tensor(weight)[None, None])
         conv.bias.fill_(bias)

@@ -2,6 +2,7 @@
 import nbformat
 import numpy as np
 import pytest
+import torch
 
 from nnkit import checks
 from nnkit.backprop import layer_backward, sigmoid
@@ -48,6 +49,16 @@ def test_every_solution_in_the_notebooks_has_a_check():
 def test_notebook_solutions_pass(name, capsys):
     assert CHECKS[name](SOLUTIONS[name]) is True
     assert "✓" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_checks_leave_the_global_random_state_alone(name):
+    """A notebook then draws the same numbers after a check whether its exercise is solved or not."""
+    torch_state, numpy_state = torch.get_rng_state(), np.random.get_state()
+    CHECKS[name](SOLUTIONS[name])
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    after = np.random.get_state()
+    assert after[0] == numpy_state[0] and np.array_equal(after[1], numpy_state[1]) and after[2:] == numpy_state[2:]
 
 
 @pytest.mark.parametrize("name", sorted(CHECKS))
