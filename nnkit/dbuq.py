@@ -117,7 +117,6 @@ def monte_carlo_set(y, x_prior, y_prior, y_bandwidth, n_neighbours):
     return x_prior[idx], log_k
 
 
-
 class DBUQ:
     """Amortised posterior sampler built from prior samples: ``fit(x_prior, y_prior)`` then ``sample(y_obs, n)``.
 
@@ -133,8 +132,8 @@ class DBUQ:
     """
 
     def __init__(self, y_bandwidth=None, eps=1e-4, n_steps=100, n_labels=10000, n_neighbours=1024, hidden=64,
-                 depth=3, activation="silu", n_iter=3000, lr=2e-3, batch_size=1024, weight_decay=0.0, val_fraction=0.1, seed=0,
-                 device="cpu", progress=False):
+                 depth=3, activation="silu", n_iter=3000, lr=2e-3, batch_size=1024, weight_decay=0.0,
+                 val_fraction=0.1, seed=0, device="cpu", progress=False):
         self.y_bandwidth = y_bandwidth
         self.schedule = Schedule(eps)
         self.n_steps = check_positive(n_steps, "n_steps", integer=True)
@@ -201,7 +200,8 @@ class DBUQ:
     def train_generator(self, x, y, z):
         """Fit F: (y, z) -> x on the labelled set (z-scored tensors); returns the loss history dict."""
         torch.manual_seed(self.seed)
-        self.generator = mlp(self.y_dim + self.x_dim, self.x_dim, self.hidden, self.depth, self.activation).to(self.device)
+        self.generator = mlp(self.y_dim + self.x_dim, self.x_dim, self.hidden, self.depth, self.activation)
+        self.generator.to(self.device)
         inputs = torch.cat([y, z], dim=1)
         n_val = int(round(self.val_fraction * len(x)))
         train_in, train_out, val_in, val_out = inputs[n_val:], x[n_val:], inputs[:n_val], x[:n_val]

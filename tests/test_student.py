@@ -58,8 +58,8 @@ def test_cells_after_the_exercises_do_not_need_their_solutions(path):
     """Past the last self-check a student copy runs exactly the cells of the full notebook (executed in FAST mode
     by test_notebooks), so it runs like them as long as none of them reads what a solution cell defines; the
     checks leave the global random state alone, so those cells also draw the same numbers."""
-    nb = make_student.student_copy(nbformat.read(str(path), as_version=4))
     source = nbformat.read(str(path), as_version=4)
+    nb = make_student.student_copy(source)
     solved = set().union(*(defined_names(c.source) for c in source.cells if make_student.is_solution(c)))
     _, rest = through_last_check(nb)
     for cell in rest:
@@ -74,11 +74,11 @@ def test_student_copy_runs_with_exercises_unsolved(path, tmp_path, record_proper
     """The student copy runs, through its last exercise's self-check, and reports the exercises as unfinished."""
     student = tmp_path / "student" / path.name
     student.parent.mkdir()
-    nb = make_student.student_copy(nbformat.read(str(path), as_version=4))
+    source = nbformat.read(str(path), as_version=4)
+    nb = make_student.student_copy(source)
     nb.cells, _ = through_last_check(nb)
     nbformat.write(nb, str(student))
     record_property("notebook_seconds", round(execute(student, tmp_path / "out.ipynb", fast=True), 1))
     executed = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
     printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
-    assert printed.count("not implemented yet") == sum(make_student.is_solution(c) for c in
-                                                         nbformat.read(str(path), as_version=4).cells)
+    assert printed.count("not implemented yet") == sum(make_student.is_solution(c) for c in source.cells)

@@ -25,6 +25,7 @@ STEP_S = 6 * 3600.0      # model time step (s)
 SAVE_HOURS = 12          # one saved field per 12 h
 STEPS_PER_SAVE = 2
 DAYS_PER_YEAR = 365
+SAVES_PER_YEAR = DAYS_PER_YEAR * 24 // SAVE_HOURS
 FREEZING_C = -1.8        # freezing point of sea water (degrees C)
 H_MAX_M = 8.0
 FORCING_NAMES = ("u_wind", "v_wind", "air_temperature")
@@ -46,7 +47,7 @@ class SeaIceRun:
 
     @property
     def steps_per_year(self):
-        return DAYS_PER_YEAR * 24 // SAVE_HOURS
+        return SAVES_PER_YEAR
 
 
 def _smooth_noise(rng, n, scale_cells):
@@ -57,10 +58,15 @@ def _smooth_noise(rng, n, scale_cells):
     return (field - field.mean()) / field.std()
 
 
+def _centred_coordinates(n):
+    """(y, x) of the cell centres, each (n, n), in units of the domain width, 0 at the centre."""
+    return (np.mgrid[0:n, 0:n] + 0.5) / n - 0.5
+
+
 def make_mask(n, rng):
     """Ocean mask (n, n) bool: a round basin with a ragged coast and a few islands; the central n/2 box is kept
     all ocean, so spectra can be taken there without a coastline."""
-    y, x = (np.mgrid[0:n, 0:n] + 0.5) / n - 0.5
+    y, x = _centred_coordinates(n)
     r = np.hypot(x, y)
     ocean = r + 0.06 * _smooth_noise(rng, n, n / 16) < 0.42
     islands = _smooth_noise(rng, n, n / 20) > 2.0
@@ -95,32 +101,38 @@ class _Wind:
         return psi, -scale * dpsi_dy + 2.0, scale * dpsi_dx + 0.5
 
 
+def _open_faces(mask):
+    """Faces between two ocean cells: east faces (n, n - 1) and north faces (n - 1, n); the others carry no flux."""
+    return mask[:, :-1] & mask[:, 1:], mask[:-1, :] & mask[1:, :]
+
+
+def _net_outflow(fx, fy):
+    """Per cell (n, n), what leaves through its east and north faces minus what enters through its west and south
+    faces, for fluxes fx (n, n - 1) across east faces and fy (n - 1, n) across north faces."""
+    out = np.zeros((fy.shape[1], fx.shape[0]))
+    out[:, :-1] += fx
+    out[:, 1:] -= fx
+    out[:-1, :] += fy
+    out[1:, :] -= fy
+    return out
+
+
 def _advect(h, u, v, mask, dt):
     """One flux-form first-order upwind step of dh/dt = -div(u h); no flux through faces next to land or the edge."""
+    open_x, open_y = _open_faces(mask)
     ue = 0.5 * (u[:, :-1] + u[:, 1:])                  # east faces between columns j and j+1 (m/s)
     vn = 0.5 * (v[:-1, :] + v[1:, :])                  # north faces between rows i and i+1
-    fx = np.where(ue > 0, ue * h[:, :-1], ue * h[:, 1:]) * (mask[:, :-1] & mask[:, 1:])
-    fy = np.where(vn > 0, vn * h[:-1, :], vn * h[1:, :]) * (mask[:-1, :] & mask[1:, :])
-    div = np.zeros_like(h)
-    div[:, :-1] += fx
-    div[:, 1:] -= fx
-    div[:-1, :] += fy
-    div[1:, :] -= fy
-    return h - dt / DX_M * div
+    fx = np.where(ue > 0, ue * h[:, :-1], ue * h[:, 1:]) * open_x
+    fy = np.where(vn > 0, vn * h[:-1, :], vn * h[1:, :]) * open_y
+    return h - dt / DX_M * _net_outflow(fx, fy)
 
 
 def _diffuse(h, mask, kappa, dt):
-    """kappa * laplacian(h) with zero flux through coast faces."""
-    open_x = mask[:, :-1] & mask[:, 1:]
-    open_y = mask[:-1, :] & mask[1:, :]
+    """One step of dh/dt = kappa * laplacian(h), the down-gradient flux -kappa grad(h) through open faces only."""
+    open_x, open_y = _open_faces(mask)
     gx = (h[:, 1:] - h[:, :-1]) * open_x
     gy = (h[1:, :] - h[:-1, :]) * open_y
-    lap = np.zeros_like(h)
-    lap[:, :-1] += gx
-    lap[:, 1:] -= gx
-    lap[:-1, :] += gy
-    lap[1:, :] -= gy
-    return h + kappa * dt / DX_M**2 * lap
+    return h + kappa * dt / DX_M**2 * _net_outflow(gx, gy)
 
 
 def _open_lead(h, rng, n):
@@ -148,14 +160,13 @@ def simulate(n_years=3, n=64, seed=0, kappa=200.0, lead_probability=0.05):
     rng = np.random.default_rng(seed)
     mask = make_mask(n, rng)
     wind = _Wind(n, rng)
-    y, x = (np.mgrid[0:n, 0:n] + 0.5) / n - 0.5
+    y, x = _centred_coordinates(n)
     r2 = x**2 + y**2
     h = 0.5 * mask.astype(float)
-    saves_per_year = DAYS_PER_YEAR * 24 // SAVE_HOURS
-    n_saved = n_years * saves_per_year
+    n_saved = n_years * SAVES_PER_YEAR
     thickness = np.zeros((n_saved, n, n), dtype=np.float32)
     forcing = np.zeros((n_saved, 3, n, n), dtype=np.float32)
-    spinup = saves_per_year * STEPS_PER_SAVE
+    spinup = SAVES_PER_YEAR * STEPS_PER_SAVE
     for step in range(spinup + n_saved * STEPS_PER_SAVE):
         day = 274 + (step - spinup) * STEP_S / 86400       # day of the year, starting on 1 October
         psi, u, v = wind.step()
