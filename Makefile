@@ -9,11 +9,12 @@ STAMP  := $(VENV)/.installed
 DEVICE ?= auto
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-unit test-notebooks nbval lab student bench clean
+.PHONY: help install run test test-fast test-unit test-notebooks nbval lab student bench clean
 
 help:
 	@echo "make run      execute every notebook (real settings) into build/notebooks/ with HTML and an index page"
 	@echo "make test     unit tests plus every notebook in FAST mode"
+	@echo "make test-fast  the unit tests not marked slow (about a minute: a quick local loop)"
 	@echo "make lab      JupyterLab on notebooks/"
 	@echo "make student  student copies (no solutions) in build/student/ (FORCE=1 to overwrite)"
 	@echo "make bench    print the performance figures (benchmarks/)"
@@ -32,6 +33,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not notebook" $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -m "not notebook" $(PYTEST_ARGS)

@@ -1,6 +1,6 @@
 """Figures for the hand-written back propagation (issue: foundation). Prints, asserts nothing.
 
-1. Largest relative error of nnkit.backprop gradients against torch autograd (float64), depth 1-5, width 1-64.
+1. Largest relative error of nnkit.basics.backprop gradients against torch autograd (float64), depth 1-5, width 1-64.
 2. One training step of MLP [1, 64, 64, 1] on a batch of 256: numpy (nnkit) against torch on the CPU, side by side.
 """
 import time
@@ -8,7 +8,7 @@ import time
 import numpy as np
 import torch
 
-from nnkit.backprop import ACTIVATIONS, MLP, autograd_loss_and_grads, max_relative_error
+from nnkit.basics.backprop import ACTIVATIONS, MLP, autograd_loss_and_grads, max_relative_error
 
 
 def agreement_with_autograd():

@@ -9,13 +9,13 @@ Run: python benchmarks/bnn_surrogate.py [--device cpu|cuda] [--sizes 10 30 50 50
 import argparse
 import time
 
-import numpy as np
 import torch
 
 from nnkit import get_device
-from nnkit import landmodel as lm
-from nnkit.bnn import MLPRegressor, SVGDRegressor
-from nnkit.metrics import coverage, r2_score
+from nnkit.inference.baseline import MLPRegressor
+from nnkit.inference.bnn import SVGDRegressor
+from nnkit.inference.metrics import coverage, r2_score
+from nnkit.problems import landmodel as lm
 
 
 def land_model_time():
@@ -34,7 +34,7 @@ def accuracy_by_size(sizes, device):
         bnn = SVGDRegressor(device=device).fit(x[:n], y[:n])
         pred = bnn.predict(x_test)
         plain = MLPRegressor(device=device).fit(x[:n], y[:n]).predict(x_test)
-        stopped = MLPRegressor(early_stopping=True, device=device).fit(x[:n], y[:n]).predict(x_test)
+        stopped = MLPRegressor(val_fraction=0.2, device=device).fit(x[:n], y[:n]).predict(x_test)
         print(f"{n:5d} {r2_score(y_test, pred.mean).mean():8.3f} {r2_score(y_test, plain).mean():8.3f} "
               f"{r2_score(y_test, stopped).mean():9.3f} {coverage(y_test, pred.mean, pred.std):14.3f} "
               f"{bnn.history['seconds']:7.1f}")
@@ -44,7 +44,7 @@ def seconds_per_iteration(n_particles, device, n_iter=300):
     ens = lm.load_ensemble()
     x, y = lm.to_unit(ens.parameters[:500]), ens.outputs[:500]
     SVGDRegressor(n_particles=n_particles, n_iter=20, device=device).fit(x, y)  # warm-up
-    reg = SVGDRegressor(n_particles=n_particles, n_iter=n_iter, dev_fraction=0.0, device=device).fit(x, y)
+    reg = SVGDRegressor(n_particles=n_particles, n_iter=n_iter, val_fraction=0.0, device=device).fit(x, y)
     return reg.history["seconds"] / n_iter
 
 

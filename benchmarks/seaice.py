@@ -13,7 +13,8 @@ import time
 import numpy as np
 import torch
 
-from nnkit import get_device, seaice
+from nnkit import get_device
+from nnkit.problems import seaice
 
 SETTINGS = {"fast": dict(n=32, width=8, epochs=4), "full": dict(n=64, width=16, epochs=8)}
 N_LEADS = 60

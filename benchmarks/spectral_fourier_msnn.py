@@ -11,9 +11,9 @@ import time
 import numpy as np
 import torch
 
-from nnkit import fourier, spectral
-from nnkit.datasets import navier_stokes_2d
-from nnkit.multistage import MultiStageNN
+from nnkit.spectral import bias as spectral, fourier
+from nnkit.problems.navier_stokes import navier_stokes_2d
+from nnkit.spectral.multistage import MultiStageNN
 
 
 def timed(fn):
@@ -25,9 +25,9 @@ def timed(fn):
 def multistage_vs_single():
     x = np.linspace(-1, 1, 1501)[:, None]
     y = np.sin(2 * x + 1) + 0.2 * np.exp(1.3 * x)
-    staged, t_staged = timed(lambda: MultiStageNN(widths=(20, 20, 30, 30), adam_iters=2000, lbfgs_iters=4000)
+    staged, t_staged = timed(lambda: MultiStageNN(widths=(20, 20, 30, 30), n_iter=2000, lbfgs_iter=4000)
                              .fit(x, y))
-    single, t_single = timed(lambda: MultiStageNN(widths=(30,), adam_iters=8000, lbfgs_iters=16000).fit(x, y))
+    single, t_single = timed(lambda: MultiStageNN(widths=(30,), n_iter=8000, lbfgs_iter=16000).fit(x, y))
     print("\n[1] multi-stage network, y = sin(2x + 1) + 0.2 exp(1.3x), 1501 points, float64")
     for i, (err, kappa) in enumerate(zip(staged.history["error"], staged.history["kappa"])):
         print(f"    after stage {i}: relative L2 error {err:.2e}   (kappa {kappa:.0f})")
@@ -50,7 +50,7 @@ def fourier_gain():
 
 def spectral_ratio():
     history, seconds = timed(lambda: spectral.track_spectral_bias(np.arange(1, 11), n_iter=4000, record_every=50))
-    first = history.iterations_to_reach(0.1)
+    first = history.steps_to_reach(0.1)
     print("\n[3] spectral bias, k = 1..10, 3 x 64 tanh, Adam 3e-3, 4000 iterations "
           f"({seconds:.1f} s)")
     print(f"    iterations to 10 % error: k=1 {first[0]:.0f}, k=10 {first[-1]:.0f}; ratio {first[-1] / first[0]:.1f}"
@@ -64,7 +64,7 @@ def solver_and_threads():
     x = np.linspace(-1, 1, 1501)[:, None]
     y = np.sin(2 * x + 1)
     for threads in (1, 2):
-        model = MultiStageNN(widths=(20,), adam_iters=500, lbfgs_iters=500, threads=threads)
+        model = MultiStageNN(widths=(20,), n_iter=500, lbfgs_iter=500, threads=threads)
         _, seconds = timed(lambda: model.fit(x, y))
         print(f"    one multi-stage stage (1000 iterations, 1501 points) on {threads} thread(s): {seconds:.1f} s")
 

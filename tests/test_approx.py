@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from nnkit import approx
-from nnkit.widgets import smooth_target
+from nnkit.basics import approx
+from nnkit.problems.toys import smooth_target
 
 
 def test_step_sits_at_minus_b_over_w():

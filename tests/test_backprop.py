@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nnkit.backprop import (ACTIVATIONS, MLP, autograd_loss_and_grads, finite_difference_grads, gradient_check,
+from nnkit.basics.backprop import (ACTIVATIONS, MLP, autograd_loss_and_grads, finite_difference_grads, gradient_check,
                             layer_backward, max_relative_error)
 
 
@@ -87,23 +87,24 @@ def test_shapes_and_parameter_count():
 def test_fit_lowers_the_loss(optimizer, lr):
     x = np.linspace(-1, 1, 64)[:, None]
     y = np.sin(3 * x)
-    net = MLP([1, 16, 1], seed=0).fit(x, y, lr=lr, epochs=200, batch_size=16, optimizer=optimizer)
-    assert len(net.history["loss"]) == 200
+    net = MLP([1, 16, 1], seed=0).fit(x, y, lr=lr, n_epochs=200, batch_size=16, optimizer=optimizer)
+    assert len(net.history["train_loss"]) == 200
     assert net.loss(x, y) < 0.1 * np.mean((y - y.mean()) ** 2)
 
 
 def test_same_seed_same_numbers():
     x = np.linspace(-1, 1, 32)[:, None]
-    runs = [MLP([1, 8, 1], seed=7).fit(x, x**2, lr=0.05, epochs=20, batch_size=8).history["loss"] for _ in range(2)]
+    runs = [MLP([1, 8, 1], seed=7).fit(x, x**2, lr=0.05, n_epochs=20, batch_size=8).history["train_loss"]
+            for _ in range(2)]
     assert runs[0] == runs[1]
-    other = MLP([1, 8, 1], seed=8).fit(x, x**2, lr=0.05, epochs=20, batch_size=8).history["loss"]
+    other = MLP([1, 8, 1], seed=8).fit(x, x**2, lr=0.05, n_epochs=20, batch_size=8).history["train_loss"]
     assert other != runs[0]
 
 
 def test_diverging_fit_raises():
     x = np.linspace(-1, 1, 32)[:, None]
     with pytest.raises(FloatingPointError, match="lower lr"):
-        MLP([1, 8, 1], activation="relu", seed=0).fit(x, 100 * x, lr=1e3, epochs=50)
+        MLP([1, 8, 1], activation="relu", seed=0).fit(x, 100 * x, lr=1e3, n_epochs=50)
 
 
 @pytest.mark.parametrize("sizes,match", [
@@ -148,7 +149,7 @@ def test_bad_data():
     ({"lr": 0.0}, "lr must be a positive"),
     ({"lr": -1e-3}, "lr must be a positive"),
     ({"lr": float("nan")}, "lr must be a positive"),
-    ({"epochs": 0}, "epochs must be a positive integer"),
+    ({"n_epochs": 0}, "n_epochs must be a positive integer"),
     ({"batch_size": 0}, "batch_size must be a positive integer"),
     ({"optimizer": "lbfgs"}, "optimizer must be one of"),
 ])

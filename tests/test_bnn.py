@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from nnkit.bnn import MLPRegressor, SVGDRegressor
-from nnkit.metrics import coverage, r2_score
+from nnkit.inference.baseline import MLPRegressor
+from nnkit.inference.bnn import SVGDRegressor
+from nnkit.inference.metrics import coverage, r2_score
 
 
 def smooth_data(n, noise=0.1, seed=0):
@@ -20,16 +21,16 @@ def smooth_data(n, noise=0.1, seed=0):
 def prepared(n_particles=4, hidden=6):
     x, y, _ = smooth_data(30)
     reg = SVGDRegressor(hidden=hidden, n_particles=n_particles, n_iter=1)
-    xs, ys = reg._prepare(x, y)
+    xs, ys = reg.prepare(x, y)
     xt, yt = torch.tensor(xs, dtype=torch.float32), torch.tensor(ys, dtype=torch.float32)
-    particles = reg._initial_particles(xt, yt, np.random.default_rng(0))
+    particles = reg.initial_particles(xt, yt, np.random.default_rng(0))
     particles += 0.1 * torch.randn(particles.shape)  # move the biases and precisions off their initial values
     return reg, xt, yt, particles
 
 
 def reference_log_posterior(reg, theta, x, y):
     """The paper's model written with torch.distributions, one particle at a time (constants included)."""
-    w1, b1, w2, b2, log_gamma, log_lambda = reg._unflatten(theta)
+    w1, b1, w2, b2, log_gamma, log_lambda = reg.unflatten(theta)
     pred = torch.relu(x @ w1 + b1) @ w2 + b2
     weights = torch.cat([w1.flatten(), b1, w2.flatten(), b2])
     gamma, lam = log_gamma.exp(), log_lambda.exp()
@@ -42,41 +43,46 @@ def reference_log_posterior(reg, theta, x, y):
 
 def test_log_posterior_matches_torch_distributions_up_to_a_constant():
     reg, x, y, particles = prepared()
-    ours = reg._log_posterior(particles, x, y, x.shape[0]).double()
+    ours = reg.log_posterior(particles, x, y, x.shape[0]).double()
     ref = torch.stack([reference_log_posterior(reg, p, x, y) for p in particles]).double()
     np.testing.assert_allclose((ours - ours[0]).numpy(), (ref - ref[0]).numpy(), rtol=1e-4, atol=1e-2)
 
 
 def test_minibatch_likelihood_is_scaled_to_the_full_data():
     reg, x, y, particles = prepared()
-    full = reg._log_posterior(particles, x, y, 30)
-    halves = [reg._log_posterior(particles, x[i::2], y[i::2], 30) for i in (0, 1)]
+    full = reg.log_posterior(particles, x, y, 30)
+    halves = [reg.log_posterior(particles, x[i::2], y[i::2], 30) for i in (0, 1)]
     np.testing.assert_allclose(((halves[0] + halves[1]) / 2).numpy(), full.numpy(), rtol=1e-5)
 
 
 def test_batched_forward_equals_a_loop_over_particles():
     reg, x, _, particles = prepared(n_particles=5)
-    batched = reg._forward(particles, x)
-    looped = torch.stack([reg._forward_one(p, x) for p in particles])
+    batched = reg.particle_outputs(particles, x)
+    looped = torch.stack([reg.network(p, x) for p in particles])
     np.testing.assert_allclose(batched.numpy(), looped.numpy(), rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_fit_learns_a_smooth_function_and_splits_the_variance():
     x, y, f = smooth_data(600)  # 60 dev rows calibrate the band
-    reg = SVGDRegressor(hidden=20, n_particles=10, n_iter=800, step_size=3e-3, seed=1).fit(x, y)
+    reg = SVGDRegressor(hidden=20, n_particles=10, n_iter=800, lr=3e-3, seed=1).fit(x, y)
     x_test, y_test, f_test = smooth_data(500, seed=5)
     pred = reg.predict(x_test)
     assert pred.mean.shape == pred.variance.shape == (500, 2)
     assert np.all(r2_score(f_test, pred.mean) > 0.95)
     np.testing.assert_allclose(pred.variance, pred.aleatoric + pred.epistemic)
     with torch.no_grad():
-        particle_means = reg._forward(reg.particles, reg._inputs(x_test)).numpy() * reg.y_scale.std + reg.y_scale.mean
+        outputs = reg.particle_outputs(reg.particles, reg.inputs(x_test)).numpy()
+    particle_means = outputs * reg.y_scale.std + reg.y_scale.mean
     np.testing.assert_allclose(pred.epistemic, particle_means.var(axis=0), rtol=1e-4, atol=1e-10)
     np.testing.assert_allclose(pred.mean, particle_means.mean(axis=0), rtol=1e-5, atol=1e-6)
     # the noise sd 0.1 dominates and is recovered; the 2-sigma band holds about 95 % of new noisy data
     assert np.all(np.abs(np.sqrt(pred.aleatoric.mean(axis=0)) - 0.1) < 0.04)
     assert 0.9 <= coverage(y_test, pred.mean, pred.std) <= 0.99
-    assert reg.history["train_rmse"][-1] < reg.history["train_rmse"][0]
+    history = reg.history
+    assert history["train_loss"][-1] < 0.1 * history["train_loss"][0] and history["step"][-1] == 799
+    assert len(history["val_loss"]) == len(history["step"]) == len(history["log_posterior"])
+    assert history["val_loss"][-1] < history["val_loss"][0] and history["best_step"] == 799
 
 
 def test_same_seed_same_prediction():
@@ -100,10 +106,12 @@ def test_deterministic_baseline_fits_and_early_stopping_keeps_the_best_weights()
     plain = MLPRegressor(hidden=20, n_iter=800).fit(x, y)
     x_test, _, f_test = smooth_data(200, seed=5)
     assert np.all(r2_score(f_test, plain.predict(x_test)) > 0.9)
-    stopped = MLPRegressor(hidden=50, n_iter=3000, lr=3e-2, early_stopping=True, patience=50).fit(x[:40], y[:40])
+    stopped = MLPRegressor(hidden=50, n_iter=3000, lr=3e-2, val_fraction=0.2, patience=50).fit(x[:40], y[:40])
     history = stopped.history
     assert len(history["train_loss"]) < 3000  # stopped early
-    assert history["val_loss"][history["best_iteration"]] == min(history["val_loss"])
+    assert history["val_loss"][history["best_step"]] == min(history["val_loss"])
+    assert history["step"] == list(range(len(history["train_loss"])))
+    assert plain.history["val_loss"] == [] and plain.history["best_step"] == 799
     assert stopped.n_network_parameters == 50 * 4 + 2 * 51
 
 
@@ -124,15 +132,15 @@ def test_bad_settings_and_unfitted_use_are_refused():
         SVGDRegressor(n_particles=0)
     with pytest.raises(ValueError, match="activation"):
         SVGDRegressor(activation="gelu")
-    with pytest.raises(ValueError, match="dev_fraction"):
-        SVGDRegressor(dev_fraction=1.5)
+    with pytest.raises(ValueError, match=r"val_fraction must be in \[0, 1\)"):
+        SVGDRegressor(val_fraction=1.5)
     with pytest.raises(ValueError, match="weight_decay"):
         MLPRegressor(weight_decay=-1)
     with pytest.raises(RuntimeError, match="not fitted"):
         MLPRegressor().predict(np.zeros((2, 2)))
-    with pytest.raises(FloatingPointError, match="step_size"):
+    with pytest.raises(FloatingPointError, match="lower lr"):
         x, y, _ = smooth_data(20)
-        SVGDRegressor(hidden=4, n_particles=3, n_iter=30, step_size=1e6).fit(x, y * 1e30)
+        SVGDRegressor(hidden=4, n_particles=3, n_iter=30, lr=1e6).fit(x, y * 1e30)
 
 
 @pytest.mark.gpu

@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from nnkit import checks
-from nnkit.backprop import layer_backward, sigmoid
+from nnkit.basics.backprop import layer_backward
+from nnkit.core.scaling import sigmoid
+from nnkit.spectral.fourier import dominant_frequency
+from nnkit.teach.checks import basics, inference, seaice, spectral
 from tools.run_notebooks import notebook_paths
 
 
@@ -24,21 +26,8 @@ def solution_namespace():
 
 
 SOLUTIONS = solution_namespace()
-CHECKS = {
-    "linear_gradient": checks.check_linear_gradient,
-    "neuron_chain_gradients": checks.check_neuron_chain_gradients,
-    "layer_backward": checks.check_layer_backward,
-    "bump": checks.check_bump,
-    "coefficient_error": checks.check_coefficient_error,
-    "fourier_features": checks.check_fourier_features,
-    "stage_kappa": checks.check_stage_kappa,
-    "repulsive_term": checks.check_repulsive_term,
-    "predictive_moments": checks.check_predictive_moments,
-    "coupling_inverse": checks.check_coupling_inverse,
-    "mc_score": checks.check_mc_score,
-    "logit_prior": checks.check_logit_prior,
-    "partial_conv": checks.check_partial_conv,
-}
+CHECKS = {name.removeprefix("check_"): check for module in (basics, spectral, inference, seaice)
+          for name, check in vars(module).items() if name.startswith("check_")}
 
 
 def test_every_solution_in_the_notebooks_has_a_check():
@@ -116,8 +105,6 @@ def wrong_fourier_features_no_two_pi(v, B):
 
 
 def wrong_stage_kappa_angular(residue, width):
-    from nnkit.fourier import dominant_frequency
-
     return 2 * np.pi * dominant_frequency(residue, length=2.0) / np.sqrt(2 / (1 + width))
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nnkit.datasets import _wavenumbers, energy_spectrum, navier_stokes_2d, spectral_upsample
+from nnkit.problems.navier_stokes import energy_spectrum, navier_stokes_2d, spectral_upsample
 
 
 @pytest.fixture(scope="module")
@@ -9,16 +9,20 @@ def small_flow():
     return navier_stokes_2d(n=32, re=200.0, t_end=0.3, seed=1, resolution=64)
 
 
+def rfft_wavenumbers(n):
+    return np.fft.fftfreq(n, 1.0 / n)[:, None], np.fft.rfftfreq(n, 1.0 / n)[None, :]
+
+
 def velocities(psi):
     n = psi.shape[0]
-    kx, ky = _wavenumbers(n)
+    kx, ky = rfft_wavenumbers(n)
     psi_hat = np.fft.rfft2(psi)
     return np.fft.irfft2(1j * ky * psi_hat, s=(n, n)), np.fft.irfft2(-1j * kx * psi_hat, s=(n, n))
 
 
 def test_vorticity_is_minus_laplacian_of_stream_function(small_flow):
     n = small_flow.psi.shape[0]
-    kx, ky = _wavenumbers(n)
+    kx, ky = rfft_wavenumbers(n)
     lap = np.fft.irfft2((kx**2 + ky**2) * np.fft.rfft2(small_flow.psi), s=(n, n))
     np.testing.assert_allclose(lap, small_flow.omega, atol=1e-10 * np.abs(small_flow.omega).max())
 

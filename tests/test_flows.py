@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from nnkit.flows import INN, AffineCoupling, soft_clamp
+from nnkit.inference.flows import INN, AffineCoupling, soft_clamp
 
 
 def randomised(module, seed=0):
@@ -70,7 +70,8 @@ def test_bad_dimensions_are_refused():
 
 
 # --- INNCalibrator ------------------------------------------------------------------------------------------------
-from nnkit.flows import INNCalibrator  # noqa: E402
+from nnkit.core.scaling import BoxTransform  # noqa: E402
+from nnkit.inference.flows import INNCalibrator  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +82,7 @@ def linear_gaussian_inn():
     return INNCalibrator(1, 1, noise_sd=0.5, hidden=32, n_blocks=3, n_iter=600, seed=0).fit(x, x)
 
 
+@pytest.mark.slow
 def test_inn_calibrator_recovers_a_gaussian_posterior(linear_gaussian_inn):
     samples = linear_gaussian_inn.sample([1.0], 8000)
     assert samples.mean() == pytest.approx(0.8, abs=0.08)
@@ -92,17 +94,22 @@ def test_inn_calibrator_recovers_a_gaussian_posterior(linear_gaussian_inn):
 def test_inn_calibrator_width_and_padding():
     inn = INNCalibrator(8, 5, noise_sd=1.5)
     assert inn.width == 13 and inn.z_dim == 8 and inn.n_noise == 5
-    padded = INNCalibrator(1, 3, z_dim=2)  # no noise channels: the x side is padded from 1 to 5
+    padded = INNCalibrator(1, 3, z_dim=2, n_iter=5)  # no noise channels: the x side is padded from 1 to 5
     assert padded.width == 5 and padded.n_noise == 0
+    x = np.random.default_rng(0).random((50, 1))
+    fitted = padded.fit(x, np.hstack([x, x**2, -x]))  # trains without noise channels too
+    assert fitted.sample([0.5, 0.25, -0.5], 7).shape == (7, 1) and fitted.predict(x).shape == (50, 3)
 
 
+@pytest.mark.slow
 def test_inn_calibrator_is_deterministic(linear_gaussian_inn):
     np.testing.assert_array_equal(linear_gaussian_inn.sample([0.3], 50, seed=4),
                                   linear_gaussian_inn.sample([0.3], 50, seed=4))
 
 
+@pytest.mark.slow
 def test_inn_calibrator_bad_input(linear_gaussian_inn):
-    with pytest.raises(ValueError, match="this INN inverts y of dimension 1; got 2"):
+    with pytest.raises(ValueError, match=r"y_obs must hold 1 values \(one per output of y\); got 2"):
         linear_gaussian_inn.sample([1.0, 2.0])
     with pytest.raises(ValueError, match="y_obs contains 1 NaN"):
         linear_gaussian_inn.sample([np.nan])
@@ -116,3 +123,27 @@ def test_inn_calibrator_bad_input(linear_gaussian_inn):
         INNCalibrator(1, 2, noise_sd=[1.0, -1.0])
     with pytest.raises(RuntimeError, match="not fitted"):
         INNCalibrator(1, 1).sample([0.0])
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        linear_gaussian_inn.sample([0.0], n=-5)
+    with pytest.raises(ValueError, match="box must be a BoxTransform of 2 dimensions"):
+        INNCalibrator(2, 1, box=BoxTransform([0.0], [1.0]))
+
+
+@pytest.mark.slow
+def test_inn_calibrator_history_has_the_shared_keys(linear_gaussian_inn):
+    history = linear_gaussian_inn.history
+    assert history["step"][0] == 0 and history["step"][-1] == 599 and history["best_step"] == 599
+    assert len(history["train_loss"]) == len(history["loss_y"]) == len(history["step"]) and history["val_loss"] == []
+    assert history["seconds"] > 0 and history["train_loss"][-1] < history["train_loss"][0]
+
+
+@pytest.mark.slow
+def test_inn_calibrator_with_a_box_answers_in_the_parameters_units():
+    """u uniform on [0, 1], x = 10 + 10 u, y = u + noise 0.05: the posterior of x at y = 0.5 sits near 15."""
+    box = BoxTransform([10.0], [20.0])
+    x = box.from_unit(np.random.default_rng(1).random((3000, 1)))
+    inn = INNCalibrator(1, 1, noise_sd=0.05, box=box, hidden=32, n_blocks=3, n_iter=150).fit(x, box.to_unit(x))
+    samples = inn.sample([0.5], 2000)
+    assert np.all((samples >= 10) & (samples <= 20))
+    assert samples.mean() == pytest.approx(15.0, abs=0.5)
+    np.testing.assert_allclose(inn.predict(np.array([[12.0], [18.0]]))[:, 0], [0.2, 0.8], atol=0.1)

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from nnkit import fourier, nets
+from nnkit.core import nets
+from nnkit.spectral import fourier
 
 
 def test_fourier_features_map_and_shape():

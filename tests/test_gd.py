@@ -1,12 +1,13 @@
 import numpy as np
 import pytest
 
-from nnkit import gd
+from nnkit.basics import gd
+from nnkit.problems.toys import make_blobs, make_linear_data
 
 
 @pytest.fixture
 def line():
-    return gd.make_linear_data(n=60, w=2.0, b=-1.0, noise=0.3, seed=1)
+    return make_linear_data(n=60, w=2.0, b=-1.0, noise=0.3, seed=1)
 
 
 def numerical_gradient(loss_fn, w, b, x, y, eps=1e-6):
@@ -26,7 +27,7 @@ def test_linear_gradient_is_the_slope(line):
 
 @pytest.mark.parametrize("loss", gd.LOGISTIC_LOSSES)
 def test_logistic_gradient_is_the_slope(loss):
-    x, y = gd.make_blobs(n=50, seed=2)
+    x, y = make_blobs(n=50, seed=2)
     fn = lambda w, b, x, y: gd.logistic_loss(w, b, x, y, loss=loss)  # noqa: E731
     dw, db = gd.logistic_gradient(np.array([0.4, -0.2]), 0.1, x, y, loss=loss)
     ndw, ndb = numerical_gradient(fn, [0.4, -0.2], 0.1, x, y)
@@ -66,7 +67,7 @@ def test_loss_surface_matches_pointwise_losses(line):
     J = gd.loss_surface(x, y, w_grid, b_grid)
     assert J.shape == (4, 5)
     assert J[2, 3] == pytest.approx(gd.linear_loss(w_grid[3], b_grid[2], x, y))
-    xb, yb = gd.make_blobs(n=30, seed=0)
+    xb, yb = make_blobs(n=30, seed=0)
     x1 = xb[:, 0]
     for loss in gd.LOGISTIC_LOSSES:
         Jl = gd.loss_surface(x1, yb, w_grid, b_grid, model="logistic", loss=loss)
@@ -74,14 +75,14 @@ def test_loss_surface_matches_pointwise_losses(line):
 
 
 def test_logistic_regression_separates_blobs():
-    x, y = gd.make_blobs(n=400, separation=4.0, seed=0)
+    x, y = make_blobs(n=400, separation=4.0, seed=0)
     traj = gd.fit_logistic(x, y, lr=1.0, steps=300)
     accuracy = np.mean((x @ traj.w[-1] + traj.b[-1] > 0) == (y == 1))
     assert accuracy > 0.95
 
 
 def test_make_linear_data_is_seeded():
-    a, b = gd.make_linear_data(seed=3), gd.make_linear_data(seed=3)
+    a, b = make_linear_data(seed=3), make_linear_data(seed=3)
     np.testing.assert_array_equal(a[1], b[1])
 
 
@@ -104,8 +105,8 @@ def test_bad_inputs(line):
     with pytest.raises(ValueError, match="labels 0 or 1"):
         gd.logistic_loss([1.0], 0.0, x, y)
     with pytest.raises(ValueError, match="loss must be one of"):
-        gd.fit_logistic(*gd.make_blobs(n=10), lr=0.1, steps=3, loss="hinge")
+        gd.fit_logistic(*make_blobs(n=10), lr=0.1, steps=3, loss="hinge")
     with pytest.raises(ValueError, match="one feature"):
         gd.loss_surface(np.zeros((3, 2)), np.zeros(3), [0.0], [0.0])
-    with pytest.raises(ValueError, match="noise must be >= 0"):
-        gd.make_linear_data(noise=-1)
+    with pytest.raises(ValueError, match="noise must be a finite number >= 0"):
+        make_linear_data(noise=-1)

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from nnkit import landmodel as lm
-from nnkit.landmodel.weather import MONTH_OF_DAY, YEAR_TARGETS
+from nnkit.problems import landmodel as lm
+from nnkit.problems.landmodel.weather import MONTH_OF_DAY, YEAR_TARGETS
 
 YEAR = {y: i for i, y in enumerate(lm.YEARS)}
 
@@ -118,6 +118,7 @@ def test_shallow_roots_suffer_more_in_the_drought_year():
     assert lh_2007[0] > lh_2007[1] > lh_2007[2]
 
 
+@pytest.mark.slow
 def test_respiration_and_capacity_move_the_carbon_sink():
     nee = [column("NEE", y) for y in lm.YEARS]
     respiration = lm.simulate(with_value("br_mr", [1.5e-6, 2.5e-6, 4e-6]))[:, nee].sum(axis=1)
@@ -128,6 +129,7 @@ def test_respiration_and_capacity_move_the_carbon_sink():
     assert cheap_roots[1] < cheap_roots[0]  # less N per root carbon -> more growth under N limitation
 
 
+@pytest.mark.slow
 def test_members_are_independent_and_runs_deterministic(prior_sample):
     theta, outputs = prior_sample
     np.testing.assert_array_equal(lm.simulate(theta[:3]), outputs[:3])
@@ -135,6 +137,7 @@ def test_members_are_independent_and_runs_deterministic(prior_sample):
     assert np.all(np.isfinite(outputs))
 
 
+@pytest.mark.slow
 def test_out_of_model_structure_changes_the_outputs():
     default = lm.simulate(lm.DEFAULTS)
     other = lm.simulate(lm.DEFAULTS, structure=lm.OUT_OF_MODEL)

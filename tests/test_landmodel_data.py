@@ -6,12 +6,13 @@ import sys
 import numpy as np
 import pytest
 
-from nnkit import landmodel as lm
-from nnkit.landmodel.__main__ import main
+from nnkit.problems import landmodel as lm
+from nnkit.problems.landmodel.__main__ import main
 
 RTOL = 1e-6  # files hold 7 significant digits
 
 
+@pytest.mark.slow
 def test_shipped_ensemble_regenerates(tmp_path):
     assert main(["ensemble", "--n", "1000", "--seed", "0", "--out", str(tmp_path / "ensemble.csv")]) == 0
     fresh, shipped = lm.load_ensemble(tmp_path / "ensemble.csv"), lm.load_ensemble()
@@ -20,6 +21,7 @@ def test_shipped_ensemble_regenerates(tmp_path):
     np.testing.assert_allclose(fresh.outputs, shipped.outputs, rtol=RTOL, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_shipped_observations_regenerate(tmp_path):
     assert main(["observations", "--out", str(tmp_path)]) == 0
     fresh, shipped = lm.load_observations(tmp_path), lm.load_observations()
@@ -30,6 +32,7 @@ def test_shipped_observations_regenerate(tmp_path):
     np.testing.assert_array_equal(shipped.noise_sd, lm.noise_sd())
 
 
+@pytest.mark.slow
 def test_synthetic_observations_are_the_model_plus_noise_of_the_stated_size():
     obs = lm.load_observations()
     for case in ("synthetic_1", "synthetic_2"):
@@ -41,6 +44,7 @@ def test_synthetic_observations_are_the_model_plus_noise_of_the_stated_size():
     assert chi2 > 37.7  # the 99.9 % point of chi2 with 15 degrees of freedom: not explainable by noise alone
 
 
+@pytest.mark.slow
 def test_cli_refuses_to_overwrite_without_force(tmp_path, capsys):
     out = tmp_path / "mine.csv"
     out.write_text("my own work\n")
@@ -52,7 +56,7 @@ def test_cli_refuses_to_overwrite_without_force(tmp_path, capsys):
 
 
 def test_cli_runs_as_a_module_and_rejects_bad_n(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "nnkit.landmodel", "ensemble", "--n", "0", "--out",
+    run = subprocess.run([sys.executable, "-m", "nnkit.problems.landmodel", "ensemble", "--n", "0", "--out",
                           str(tmp_path / "x.csv")], capture_output=True, text=True)
     assert run.returncode == 2 and "--n must be a positive integer" in run.stderr
     assert not (tmp_path / "x.csv").exists()

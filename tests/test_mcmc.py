@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from nnkit.mcmc import adaptive_metropolis, ess, rhat
+from nnkit.inference.mcmc import adaptive_metropolis, ess, rhat
 
 MEAN = torch.tensor([1.0, -2.0], dtype=torch.float64)
 COV = torch.tensor([[1.0, 0.9], [0.9, 1.0]], dtype=torch.float64) * torch.tensor([[1.0, 3.0], [3.0, 9.0]],

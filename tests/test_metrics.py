@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nnkit.metrics import coverage, r2_score, rmse
+from nnkit.inference.metrics import coverage, r2_score, rmse
 
 
 def test_r2_of_perfect_mean_and_known_predictions():
@@ -29,7 +29,7 @@ def test_bad_shapes_are_refused():
 def test_mmd_is_zero_for_identical_samples_and_grows_with_a_shift():
     import torch
 
-    from nnkit.metrics import mmd
+    from nnkit.inference.metrics import mmd
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(300, 2))
@@ -45,14 +45,14 @@ def test_mmd_is_zero_for_identical_samples_and_grows_with_a_shift():
 
 
 def test_marginal_w1_of_a_shift_is_the_shift():
-    from nnkit.metrics import marginal_w1
+    from nnkit.inference.metrics import marginal_w1
 
     x = np.random.default_rng(0).normal(size=(1000, 2))
     np.testing.assert_allclose(marginal_w1(x, x + [0.3, -1.0]), [0.3, 1.0], rtol=1e-10)
 
 
 def test_c2st_tells_different_samples_apart_and_not_equal_ones():
-    from nnkit.metrics import c2st
+    from nnkit.inference.metrics import c2st
 
     rng = np.random.default_rng(0)
     reference = rng.normal(size=(400, 2))
@@ -63,7 +63,7 @@ def test_c2st_tells_different_samples_apart_and_not_equal_ones():
 
 
 def test_sbc_ranks_and_coverage_of_exact_posteriors():
-    from nnkit.metrics import interval_coverage, sbc_ranks
+    from nnkit.inference.metrics import interval_coverage, sbc_ranks
 
     rng = np.random.default_rng(0)
     # conjugate normal model: theta ~ N(0, 1), y ~ N(theta, 1) -> theta | y ~ N(y / 2, 1 / 2)

@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from nnkit import seaice
-from nnkit.seaice.simulator import _advect
+from nnkit.problems import seaice
+from nnkit.problems.seaice.simulator import advect
 
 
 @pytest.fixture(scope="module")
@@ -13,6 +13,7 @@ def run():
     return seaice.simulate(n_years=2, n=32, seed=0)
 
 
+@pytest.mark.slow
 def test_simulation_is_seeded_masked_and_seasonal(run):
     again = seaice.simulate(n_years=2, n=32, seed=0)
     np.testing.assert_array_equal(run.thickness, again.thickness)
@@ -31,7 +32,7 @@ def test_advection_conserves_ice_and_nothing_crosses_the_coast():
     mask = seaice.make_mask(32, rng)
     h = rng.uniform(0, 2, size=(32, 32)) * mask
     u, v = rng.normal(0, 0.3, size=(2, 32, 32))
-    moved = _advect(h, u, v, mask, 6 * 3600.0)
+    moved = advect(h, u, v, mask, 6 * 3600.0)
     assert moved.sum() == pytest.approx(h.sum(), rel=1e-12)
     assert np.all(moved[~mask] == 0)
 
@@ -120,6 +121,7 @@ def test_forecast_skill_per_lead():
         seaice.forecast_skill(forecasts[0], truth[0], mask)
 
 
+@pytest.mark.slow
 def test_surrogate_beats_persistence_on_held_out_days(run):
     steps_per_year = run.steps_per_year
     model = seaice.SeaIceSurrogate(width=8, n_epochs=3, seed=0).fit(run, np.arange(1, steps_per_year - 1))

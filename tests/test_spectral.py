@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nnkit import spectral
+from nnkit.spectral import bias as spectral
 
 
 def test_frequency_errors_measure_each_component():
@@ -14,9 +14,9 @@ def test_frequency_errors_measure_each_component():
 
 def test_low_frequencies_are_learned_first():
     history = spectral.track_spectral_bias([1, 8], n_iter=1500, record_every=25, width=32, seed=0)
-    first = history.iterations_to_reach(0.1)
-    assert history.errors.shape == (len(history.iterations), 2)
-    assert history.fits.shape == (len(history.iterations), 200)
+    first = history.steps_to_reach(0.1)
+    assert history.errors.shape == (len(history.steps), 2)
+    assert history.fits.shape == (len(history.steps), 200)
     np.testing.assert_allclose(history.errors[-1], spectral.frequency_errors(history.fit, history.target, [1, 8]))
     assert np.isfinite(first[0]) and first[1] >= 3 * first[0]
 
@@ -27,10 +27,10 @@ def test_same_seed_same_history():
     np.testing.assert_array_equal(a.errors, b.errors)
 
 
-def test_iterations_to_reach_marks_never_as_inf():
+def test_steps_to_reach_marks_never_as_inf():
     h = spectral.SpectralHistory(np.array([1, 2]), np.array([0, 10, 20]), np.array([[1, 1], [0.05, 1], [0, 0.5]]),
                                  np.zeros((3, 8)), np.zeros(20), np.arange(8) / 8, np.zeros(8))
-    np.testing.assert_array_equal(h.iterations_to_reach(0.1), [10, np.inf])
+    np.testing.assert_array_equal(h.steps_to_reach(0.1), [10, np.inf])
 
 
 @pytest.mark.parametrize("w", [1.0, 2.0, 4.0])

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
-from nnkit.bnn import MLPRegressor, SVGDRegressor
-from nnkit.metrics import r2_score
-from nnkit.surrogate import PCA, PCASurrogate
+from nnkit.inference.baseline import MLPRegressor
+from nnkit.inference.bnn import SVGDRegressor
+from nnkit.inference.metrics import r2_score
+from nnkit.inference.surrogate import PCA, PCASurrogate
 
 
 def correlated_outputs(n=300, k=12, seed=0):
@@ -30,7 +31,7 @@ def test_pca_keeps_the_requested_variance_and_reconstructs():
 
 def test_surrogate_predicts_all_outputs_and_counts_saved_parameters():
     x, y = correlated_outputs()
-    sur = PCASurrogate(SVGDRegressor(hidden=20, n_particles=8, n_iter=600, step_size=3e-3), 0.99).fit(x, y)
+    sur = PCASurrogate(SVGDRegressor(hidden=20, n_particles=8, n_iter=600, lr=3e-3), 0.99).fit(x, y)
     x_test, y_test = correlated_outputs(100, seed=1)
     pred = sur.predict(x_test)
     assert pred.mean.shape == pred.variance.shape == (100, 12)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from nnkit import svgd
+from nnkit.inference import svgd
+from nnkit.problems import densities
 
 
 def numpy_svgd_direction(x, grad, h):
@@ -55,39 +56,39 @@ def test_particles_recover_a_gaussian():
     mean, cov = torch.tensor([1.0, -1.0], dtype=torch.float64), torch.tensor([[1.0, 0.8], [0.8, 1.0]],
                                                                               dtype=torch.float64)
     start = torch.randn(200, 2, dtype=torch.float64) * 0.5 - 3.0
-    x, history = svgd.svgd(svgd.gaussian_log_prob(mean, cov), start, n_iter=600, step_size=0.05, record_every=100)
+    x, history = svgd.svgd(densities.gaussian_log_prob(mean, cov), start, n_iter=600, lr=0.05, record_every=100)
     torch.testing.assert_close(x.mean(0), mean, atol=0.05, rtol=0)
     torch.testing.assert_close(torch.cov(x.T), cov, atol=0.15, rtol=0)
-    assert history["iterations"] == [0, 100, 200, 300, 400, 500, 600]
+    assert history["step"] == [0, 100, 200, 300, 400, 500, 600]
     assert len(history["particles"]) == 7 and torch.equal(history["particles"][0], start)
 
 
 def test_mixture_keeps_both_modes():
     torch.manual_seed(1)
-    x, _ = svgd.svgd(svgd.toy_target("mixture"), torch.randn(100, 2, dtype=torch.float64), n_iter=400,
-                     step_size=0.05)
+    x, _ = svgd.svgd(densities.density_2d("mixture"), torch.randn(100, 2, dtype=torch.float64), n_iter=400,
+                     lr=0.05)
     share_right = float((x[:, 0] > 0).double().mean())
     assert 0.3 < share_right < 0.7
 
 
 def test_same_start_same_result():
     start = torch.randn(20, 2, dtype=torch.float64)
-    a, _ = svgd.svgd(svgd.banana_log_prob, start, n_iter=20)
-    b, _ = svgd.svgd(svgd.banana_log_prob, start, n_iter=20)
+    a, _ = svgd.svgd(densities.banana_log_prob, start, n_iter=20)
+    b, _ = svgd.svgd(densities.banana_log_prob, start, n_iter=20)
     torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
 def test_bad_inputs():
     start = torch.zeros(4, 2, dtype=torch.float64)
     with pytest.raises(ValueError, match=r"particles must be a floating-point tensor of shape \(n, d\)"):
-        svgd.svgd(svgd.banana_log_prob, torch.zeros(4), n_iter=1)
+        svgd.svgd(densities.banana_log_prob, torch.zeros(4), n_iter=1)
     with pytest.raises(ValueError, match="particles contain NaN"):
-        svgd.svgd(svgd.banana_log_prob, torch.full((4, 2), float("nan")), n_iter=1)
-    with pytest.raises(ValueError, match="step_size must be a positive"):
-        svgd.svgd(svgd.banana_log_prob, start, step_size=0)
+        svgd.svgd(densities.banana_log_prob, torch.full((4, 2), float("nan")), n_iter=1)
+    with pytest.raises(ValueError, match="lr must be a positive"):
+        svgd.svgd(densities.banana_log_prob, start, lr=0)
     with pytest.raises(ValueError, match="bandwidth must be a positive"):
-        svgd.svgd(svgd.banana_log_prob, start, bandwidth="mean")
+        svgd.svgd(densities.banana_log_prob, start, bandwidth="mean")
     with pytest.raises(ValueError, match=r"log_prob must map particles \(n, d\) to shape \(n,\)"):
         svgd.svgd(lambda x: x.sum(), start, n_iter=1)
     with pytest.raises(ValueError, match="target must be one of"):
-        svgd.toy_target("donut")
+        densities.density_2d("donut")

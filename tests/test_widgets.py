@@ -3,12 +3,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from nnkit import gd, widgets
+from nnkit.basics import gd
+from nnkit.problems.toys import TARGETS_1D, make_linear_data
+from nnkit.teach.widgets import basics as widgets
 
 
 @pytest.fixture
 def line():
-    return gd.make_linear_data(n=40, seed=0)
+    return make_linear_data(n=40, seed=0)
 
 
 def test_learning_rate_demo_over_the_slider_range(line):
@@ -33,17 +35,17 @@ def test_learning_rate_explorer_redraws_when_a_slider_moves(line, monkeypatch):
     assert isinstance(explorer.result, plt.Figure) and explorer.result is not first
 
 
-@pytest.mark.parametrize("target", sorted(widgets.TARGETS))
+@pytest.mark.parametrize("target", sorted(TARGETS_1D))
 def test_mlp_fit_demo_learns_every_target(target):
-    fig, model = widgets.mlp_fit_demo(target, width=16, depth=2, epochs=150)
+    fig, model = widgets.mlp_fit_demo(target, width=16, depth=2, n_epochs=150)
     assert isinstance(fig, plt.Figure)
-    assert model.history["loss"][-1] < model.history["loss"][0]
+    assert model.history["train_loss"][-1] < model.history["train_loss"][0]
 
 
 def test_mlp_fit_demo_extreme_settings():
-    fig, model = widgets.mlp_fit_demo("step", width=1, depth=5, activation="relu", epochs=10)
+    fig, model = widgets.mlp_fit_demo("step", width=1, depth=5, activation="relu", n_epochs=10)
     assert model.layer_sizes == (1, 1, 1, 1, 1, 1, 1)
-    assert np.all(np.isfinite(model.history["loss"]))
+    assert np.all(np.isfinite(model.history["train_loss"]))
 
 
 def test_mlp_fit_demo_rejects_unknown_target():

@@ -2,8 +2,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from nnkit import landmodel as lm
-from nnkit import widgets
+from nnkit.problems import landmodel as lm
+from nnkit.teach.widgets import inference as widgets
 
 
 @pytest.fixture(scope="module")

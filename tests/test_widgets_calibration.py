@@ -2,16 +2,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from nnkit import widgets
-from nnkit.calibration import sample_grid_density, square_toy_posterior
-
-
-class ExactToy:
-    """An 'amortised sampler' that draws the exact toy posterior."""
-
-    def sample(self, y_obs, n=1000, seed=0):
-        grid, density = square_toy_posterior(y_obs)
-        return sample_grid_density(grid, density, n, seed=seed + 1)
+from nnkit.inference.posteriors import MCMCSampler
+from nnkit.problems.square_toy import SquareToy
+from nnkit.teach.widgets import inference as widgets
 
 
 class Uniform:
@@ -21,16 +14,18 @@ class Uniform:
 
 @pytest.mark.parametrize("y_obs", [-0.2, 1.0, 4.0])
 def test_toy_posterior_demo_over_the_slider_range(y_obs):
-    fig, w1 = widgets.toy_posterior_demo({"exact sampler": ExactToy()}, y_obs, mcmc_steps=200)
+    toy = SquareToy()
+    samplers = {"exact, other draws": toy, "MCMC": MCMCSampler(toy, n_chains=16, n_steps=400)}
+    fig, w1 = widgets.toy_posterior_demo(samplers, y_obs, n=3000, seed=1)
     assert isinstance(fig, plt.Figure)
-    assert w1["exact sampler"] < 0.03
-    assert len(w1) == 2 and all(np.isfinite(v) for v in w1.values())
+    assert w1["exact, other draws"] < 0.05 and w1["MCMC"] < 0.3
+    assert len(fig.axes[0].get_legend().get_texts()) == 3    # the exact density and both samplers
 
 
 def test_toy_explorer_updates(monkeypatch):
     monkeypatch.setattr(plt, "show", lambda: None)
     monkeypatch.setattr(widgets, "toy_posterior_demo", lambda samplers, y_obs: (plt.figure(), {}))
-    explorer = widgets.toy_posterior_explorer({"exact": ExactToy()})
+    explorer = widgets.toy_posterior_explorer({"exact": SquareToy()})
     explorer.children[0].value = 2.0
     explorer.update()
     assert isinstance(explorer.result, plt.Figure)

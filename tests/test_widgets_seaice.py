@@ -2,7 +2,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from nnkit import widgets
+from nnkit.teach.widgets import seaice as widgets
 
 
 def rollout():
@@ -18,7 +18,7 @@ def test_rollout_demo_shows_truth_forecasts_and_errors(lead):
     fig = widgets.seaice_rollout_demo(truth, forecasts, mask, lead)
     titles = [ax.get_title() for ax in fig.axes]
     assert "truth" in titles and "surrogate - truth (RMSE 0.10 m)" in titles
-    assert fig._suptitle.get_text() == f"lead {lead / 2:g} days"
+    assert fig.get_suptitle() == f"lead {lead / 2:g} days"
     with pytest.raises(ValueError, match="lead must be in 1..5"):
         widgets.seaice_rollout_demo(truth, forecasts, mask, 6)
 
@@ -30,4 +30,4 @@ def test_rollout_explorer_updates(monkeypatch):
     explorer.children[0].value = 4
     explorer.update()
     assert isinstance(explorer.result, plt.Figure)
-    assert explorer.result._suptitle.get_text() == "lead 2 days"
+    assert explorer.result.get_suptitle() == "lead 2 days"

@@ -1,43 +1,43 @@
-"""Widget logic of lessons 03-05, called directly (ipywidgets swallows callback exceptions)."""
+"""Widget logic of lessons 03-05 and 07, called directly (ipywidgets swallows callback exceptions)."""
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from nnkit import widgets
+from nnkit.teach.widgets import basics, inference, spectral
 
 
 @pytest.mark.parametrize("n_bumps,steepness", [(1, 10**0.5), (100, 10**4.0), (8, 300.0)])
 def test_bump_demo_over_the_slider_range(n_bumps, steepness):
-    assert isinstance(widgets.bump_demo(n_bumps, steepness), plt.Figure)
+    assert isinstance(basics.bump_demo(n_bumps, steepness), plt.Figure)
 
 
 def test_bump_explorer_redraws(monkeypatch):
     monkeypatch.setattr(plt, "show", lambda: None)
-    explorer = widgets.bump_explorer()
+    explorer = basics.bump_explorer()
     explorer.children[0].value = 20
     assert isinstance(explorer.result, plt.Figure)
 
 
 def test_spectral_bias_demo_with_repeated_and_extreme_frequencies():
-    fig, history = widgets.spectral_bias_demo([1, 40, 40], [0.1, 2.0, 2.0], n_iter=40)
+    fig, history = spectral.spectral_bias_demo([1, 40, 40], [0.1, 2.0, 2.0], n_iter=40)
     assert isinstance(fig, plt.Figure) and history.errors.shape[1] == 3
 
 
 @pytest.mark.parametrize("encoding,scale", [("none", 1.0), ("fourier", 10.0), ("sine", 500.0), ("fourier", 1000.0)])
 def test_fourier_scale_demo(encoding, scale):
-    fig, error = widgets.fourier_scale_demo(encoding, scale, n_iter=30)
+    fig, error = spectral.fourier_scale_demo(encoding, scale, n_iter=30)
     assert isinstance(fig, plt.Figure) and np.isfinite(error)
 
 
-@pytest.mark.parametrize("target,n,bandwidth,step", [("banana", 2, "median", 1e-3), ("mixture", 400, 0.01, 1.0),
+@pytest.mark.parametrize("target,n,bandwidth,lr", [("banana", 2, "median", 1e-3), ("mixture", 400, 0.01, 1.0),
                                                      ("gaussian", 50, 10.0, 0.05)])
-def test_svgd_demo_over_the_control_range(target, n, bandwidth, step):
-    fig, particles = widgets.svgd_demo(target, n, bandwidth, step, n_iter=6)
+def test_svgd_demo_over_the_control_range(target, n, bandwidth, lr):
+    fig, particles = inference.svgd_demo(target, n, bandwidth, lr, n_iter=6)
     assert isinstance(fig, plt.Figure) and particles.shape == (n, 2) and np.all(np.isfinite(particles))
 
 
-@pytest.mark.parametrize("builder", [widgets.spectral_bias_explorer, widgets.fourier_scale_explorer,
-                                     widgets.svgd_explorer])
+@pytest.mark.parametrize("builder", [spectral.spectral_bias_explorer, spectral.fourier_scale_explorer,
+                                     inference.svgd_explorer])
 def test_manual_explorers_train_on_request(builder, monkeypatch):
     monkeypatch.setattr(plt, "show", lambda: None)
     explorer = builder()

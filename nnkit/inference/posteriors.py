@@ -1,0 +1,127 @@
+"""Posterior samplers: every calibration method answers ``sample(y_obs, n=1000, seed=0) -> (n, d)`` in the
+parameters' own units.
+
+A *posterior* here is an object with a ``box`` (the ``BoxTransform`` of a uniform prior) and
+``log_posterior(y_obs)``, a torch function of parameters (n, d) -> (n,), -inf outside the box: the square toy
+(``problems.square_toy.SquareToy``) or a surrogate's (``SurrogatePosterior``). The non-amortised samplers run the
+taught loops on it for each observation: ``MCMCSampler`` calls ``mcmc.adaptive_metropolis`` on the unit cube, where
+every parameter has the same scale, and ``SVGDSampler`` calls ``svgd.svgd`` on w = logit(u), where the particles
+need no bounds. The amortised ones (``flows.INNCalibrator``, ``dbuq.DBUQ``) are trained once and answer any y_obs.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ..core.runtime import get_device
+from ..core.scaling import BoxTransform
+from ..core.validation import check_observation, check_per_output, check_positive
+from .mcmc import MCMCResult, adaptive_metropolis
+from .svgd import svgd
+
+
+class SurrogatePosterior:
+    """Posterior of parameters x on ``box`` under a fitted surrogate of the simulator: uniform prior on the box,
+    y_obs ~ N(f(x), noise_sd^2 + v(x)) per output, with the surrogate's predictive mean f and variance v
+    (``surrogate.predictive_tensors``, e.g. an ``SVGDRegressor`` trained on parameters in their own units).
+    """
+
+    def __init__(self, surrogate, noise_sd, box):
+        if not hasattr(surrogate, "predictive_tensors"):
+            raise TypeError(f"surrogate must provide predictive_tensors(x) (e.g. a fitted SVGDRegressor); got "
+                            f"{type(surrogate).__name__}")
+        if not isinstance(box, BoxTransform):
+            raise TypeError(f"box must be a BoxTransform of the prior's bounds; got {type(box).__name__}")
+        if box.dim != surrogate.n_inputs:
+            raise ValueError(f"box must have {surrogate.n_inputs} dimensions (the surrogate's inputs); got {box.dim}")
+        self.surrogate, self.box = surrogate, box
+        self.noise_var = torch.as_tensor(check_per_output(noise_sd, "noise_sd", surrogate.n_outputs) ** 2,
+                                         dtype=torch.float32)
+
+    def log_likelihood(self, x, y_obs):
+        """log N(y_obs; f(x), noise_sd^2 + v(x)) up to a constant, (n,), for parameters x (n, d) and y_obs (k,)."""
+        mean, var = self.surrogate.predictive_tensors(x)
+        var = var + self.noise_var.to(var.device)
+        resid2 = (mean - y_obs.to(mean.device)) ** 2
+        return -0.5 * (resid2 / var + torch.log(var)).sum(dim=1)
+
+    def log_posterior(self, y_obs):
+        """log p(x | y_obs) up to a constant: a torch function (n, d) -> (n,) in x's dtype, -inf outside the box."""
+        y_obs = torch.as_tensor(check_observation(y_obs, self.surrogate.n_outputs, "surrogate output"),
+                                dtype=torch.float32)
+        lower, upper = self.box.lower, self.box.upper
+
+        def log_prob(x):
+            lo, hi = (torch.as_tensor(b, dtype=x.dtype, device=x.device) for b in (lower, upper))
+            inside = ((x >= lo) & (x <= hi)).all(dim=1)
+            log_lik = self.log_likelihood(torch.maximum(torch.minimum(x, hi), lo), y_obs).to(x.dtype).to(x.device)
+            return torch.where(inside, log_lik, torch.full_like(log_lik, -math.inf))
+
+        return log_prob
+
+
+def latin_hypercube(n, d, seed=0):
+    """n points (n, d) in the unit cube with one point in each of n equal slices of every axis (seeded): starts
+    that cover every parameter's range evenly, so no mode is missed by chance."""
+    rng = np.random.default_rng(seed)
+    return (np.argsort(rng.random((n, d)), axis=0) + rng.random((n, d))) / n
+
+
+def _check_posterior(posterior):
+    if not (isinstance(getattr(posterior, "box", None), BoxTransform) and callable(getattr(posterior, "log_posterior",
+                                                                                            None))):
+        raise TypeError(f"posterior must have a box (BoxTransform) and log_posterior(y_obs), like SquareToy or "
+                        f"SurrogatePosterior; got {type(posterior).__name__}")
+    return posterior
+
+
+class MCMCSampler:
+    """Adaptive random-walk Metropolis for each observation: ``n_chains`` chains of ``n_steps`` steps (the first
+    ``n_adapt``, default half, adapt the proposal and are dropped) on u = (x - lower) / (upper - lower), started
+    from a Latin hypercube sample of the cube. ``sample`` returns n draws evenly spaced through the kept ones; ``result`` keeps the
+    last run (an ``MCMCResult`` in the parameters' units) for R-hat, ESS and the wall time."""
+
+    def __init__(self, posterior, n_chains=64, n_steps=4000, n_adapt=None, initial_scale=0.05, progress=False):
+        self.posterior = _check_posterior(posterior)
+        self.n_chains = check_positive(n_chains, "n_chains", integer=True)
+        self.n_steps = check_positive(n_steps, "n_steps", integer=True)
+        self.n_adapt, self.initial_scale, self.progress = n_adapt, initial_scale, progress
+
+    def sample(self, y_obs, n=1000, seed=0):
+        """n posterior draws (n, d) for y_obs, in the parameters' units."""
+        check_positive(n, "n", integer=True)
+        box = self.posterior.box
+        log_prob = self.posterior.log_posterior(y_obs)
+        u0 = torch.as_tensor(latin_hypercube(self.n_chains, box.dim, seed), dtype=torch.float64)
+        run = adaptive_metropolis(lambda u: log_prob(box.from_unit_tensor(u)), u0, self.n_steps, self.n_adapt,
+                                  initial_scale=self.initial_scale, seed=seed, progress=self.progress)
+        self.result = MCMCResult(box.from_unit(run.samples), run.acceptance_rate, run.seconds)
+        draws = self.result.flat()
+        if n > len(draws):
+            raise ValueError(f"n = {n} exceeds the {len(draws)} draws the chains keep; raise n_steps or n_chains")
+        return draws[np.linspace(0, len(draws) - 1, n).round().astype(int)]
+
+
+class SVGDSampler:
+    """SVGD for each observation: ``sample(y_obs, n)`` moves n particles, started from a Latin hypercube sample of
+    the prior box, by ``n_iter`` Adam steps of learning rate ``lr`` on w = logit(u), the posterior there including the Jacobian of the map."""
+
+    def __init__(self, posterior, n_iter=1000, lr=0.05, bandwidth="median", device="cpu", progress=False):
+        self.posterior = _check_posterior(posterior)
+        self.n_iter = check_positive(n_iter, "n_iter", integer=True)
+        self.lr = check_positive(lr, "lr")
+        self.bandwidth, self.device, self.progress = bandwidth, get_device(device), progress
+
+    def sample(self, y_obs, n=1000, seed=0):
+        """n particles (n, d) for y_obs, in the parameters' units."""
+        check_positive(n, "n", integer=True)
+        box = self.posterior.box
+        log_prob = self.posterior.log_posterior(y_obs)
+        dtype = torch.float64 if self.device.type == "cpu" else torch.float32
+        starts = box.from_unit(latin_hypercube(n, box.dim, seed))
+        w0 = torch.as_tensor(box.to_unbounded(starts), dtype=dtype, device=self.device)
+        particles, _ = svgd(lambda w: log_prob(box.to_box_tensor(w)) + box.log_prior_unbounded(w), w0, self.n_iter,
+                            self.lr, self.bandwidth, progress=self.progress)
+        return box.to_box(particles.cpu().numpy())

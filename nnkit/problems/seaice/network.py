@@ -1,0 +1,91 @@
+"""Partial convolutions that ignore land, and the small UNet surrogate built from them.
+
+A partial convolution (Liu et al. 2018) sees only valid (ocean) pixels: with M the land-sea mask,
+    x' = [W^T (X * M) * k^2 / sum_window(M) + b] * M,
+so a coastal pixel is not dragged towards the zeros stored on land, and land stays zero. The mask is static (land
+does not move), as in Durand et al. (2024); zero padding counts as land. Down the encoder it is 2x2 max-pooled: a
+coarse cell is ocean when any of its four children is.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ...core.validation import check_positive
+
+
+class PartialConv2d(nn.Conv2d):
+    """A 'same'-padded, stride-1 convolution renormalised by the number of ocean pixels in each window.
+
+    forward(x (B, C, H, W), mask (B or 1, 1, H, W) of 0/1, 1 = ocean) -> (B, out, H, W), zero on land.
+    With ``partial=False`` it is a plain convolution of the land-zeroed input.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size=3, partial=True):
+        check_positive(kernel_size, "kernel_size", integer=True)
+        if kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd (for 'same' padding); got {kernel_size}")
+        super().__init__(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
+        self.partial = partial
+
+    def forward(self, x, mask):
+        if not self.partial:
+            return super().forward(x * mask) * mask
+        with torch.no_grad():
+            ones = torch.ones(1, 1, *self.kernel_size, dtype=x.dtype, device=x.device)
+            valid = F.conv2d(mask, ones, padding=self.padding)             # ocean pixels per window
+            ratio = self.kernel_size[0] * self.kernel_size[1] / valid.clamp(min=1.0) * mask
+        raw = F.conv2d(x * mask, self.weight, None, self.stride, self.padding)
+        return raw * ratio + self.bias.view(1, -1, 1, 1) * mask
+
+
+class _DoubleConv(nn.Module):
+    """Two masked 3x3 convolutions, each followed by Mish."""
+
+    def __init__(self, c_in, c_out, partial):
+        super().__init__()
+        self.conv1 = PartialConv2d(c_in, c_out, 3, partial)
+        self.conv2 = PartialConv2d(c_out, c_out, 3, partial)
+
+    def forward(self, x, mask):
+        return F.mish(self.conv2(F.mish(self.conv1(x, mask)), mask))
+
+
+class SeaIceUNet(nn.Module):
+    """A two-level UNet of partial convolutions: (B, in_channels, H, W) inputs and an ocean mask -> the (B, 1, H, W)
+    increment of the thickness over the next step (H and W multiples of 4), zero on land.
+
+    Widths w, 2w, 4w (bottleneck). The last 1x1 layer starts at zero, so a new network predicts no change:
+    persistence. ``partial=False`` builds the same network with plain convolutions that treat land as zeros.
+    """
+
+    def __init__(self, in_channels, width=16, partial=True):
+        super().__init__()
+        check_positive(in_channels, "in_channels", integer=True)
+        check_positive(width, "width", integer=True)
+        w = width
+        self.enc1 = _DoubleConv(in_channels, w, partial)
+        self.enc2 = _DoubleConv(w, 2 * w, partial)
+        self.bottleneck = _DoubleConv(2 * w, 4 * w, partial)
+        self.dec2 = _DoubleConv(4 * w + 2 * w, 2 * w, partial)
+        self.dec1 = _DoubleConv(2 * w + w, w, partial)
+        self.head = PartialConv2d(w, 1, 1, partial)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+        self.in_channels, self.width, self.partial = in_channels, width, partial
+
+    def forward(self, x, mask):
+        if x.ndim != 4 or x.shape[1] != self.in_channels or x.shape[-1] % 4 or x.shape[-2] % 4:
+            raise ValueError(f"x must be (B, {self.in_channels}, H, W) with H and W multiples of 4; got "
+                             f"{tuple(x.shape)}")
+        if mask.ndim != 4 or mask.shape[1] != 1 or mask.shape[-2:] != x.shape[-2:]:
+            raise ValueError(f"mask must be (B or 1, 1, {x.shape[-2]}, {x.shape[-1]}); got {tuple(mask.shape)}")
+        m2 = F.max_pool2d(mask, 2)
+        m3 = F.max_pool2d(m2, 2)
+        e1 = self.enc1(x, mask)
+        e2 = self.enc2(F.max_pool2d(e1, 2), m2)
+        b = self.bottleneck(F.max_pool2d(e2, 2), m3)
+        d2 = self.dec2(torch.cat([F.interpolate(b, scale_factor=2.0), e2], 1), m2)
+        d1 = self.dec1(torch.cat([F.interpolate(d2, scale_factor=2.0), e1], 1), mask)
+        return self.head(d1, mask)

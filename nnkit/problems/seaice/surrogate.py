@@ -1,0 +1,133 @@
+"""Train the partial-convolution UNet to predict the 12 h thickness increment, and roll it out autoregressively.
+
+Inputs at step t (8 channels, each z-scored over the ocean): thickness at t and t - 12 h, and the forcing (wind u,
+v and air temperature) at t and t + 12 h, the latter known from the atmosphere model as in Durand et al. (2024).
+Target: the increment h(t + 12 h) - h(t), scaled by its sd. Loss: mean squared error over ocean cells.
+A forecast adds the predicted increment, keeps the thickness >= 0 and feeds itself back in.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from ...core.runtime import get_device, seeded
+from ...core.training import check_fitted, new_history, progress as with_progress, record
+from ...core.validation import check_positive
+from .network import SeaIceUNet
+from .simulator import SeaIceRun
+
+IN_CHANNELS = 8
+
+
+class SeaIceSurrogate:
+    """fit(run, steps) trains on the steps t in ``steps`` (indices into the run, t >= 1, t + 1 < T);
+    forecast(run, starts, n_leads) rolls out from each start. ``partial=False`` uses plain convolutions."""
+
+    def __init__(self, width=16, partial=True, n_epochs=10, batch_size=16, lr=2e-3, seed=0, device="cpu",
+                 progress=False):
+        self.width = check_positive(width, "width", integer=True)
+        self.partial = bool(partial)
+        self.n_epochs = check_positive(n_epochs, "n_epochs", integer=True)
+        self.batch_size = check_positive(batch_size, "batch_size", integer=True)
+        self.lr = check_positive(lr, "lr")
+        self.seed, self.device, self.progress = seed, get_device(device), progress
+
+    # --- data ----------------------------------------------------------------------------------------------------
+    def _check_run(self, run):
+        if not isinstance(run, SeaIceRun):
+            raise TypeError(f"run must be a seaice.SeaIceRun (from seaice.simulate); got {type(run).__name__}")
+
+    def _tensors(self, run):
+        """Normalised thickness (T, H, W), forcing (T, 3, H, W) and mask (1, 1, H, W) on the device."""
+        h = torch.as_tensor((run.thickness - self.h_mean) / self.h_sd * run.mask, device=self.device)
+        f = torch.as_tensor((run.forcing - self.f_mean[:, None, None]) / self.f_sd[:, None, None] * run.mask,
+                            device=self.device)
+        mask = torch.as_tensor(run.mask[None, None], dtype=torch.float32, device=self.device)
+        return h.float(), f.float(), mask
+
+    @staticmethod
+    def _inputs(h_now, h_prev, f_now, f_next):
+        """(B, 8, H, W) from thickness (B, H, W) at t and t - 1 and forcing (B, 3, H, W) at t and t + 1."""
+        return torch.cat([h_now[:, None], h_prev[:, None], f_now, f_next], dim=1)
+
+    def _check_steps(self, run, steps, name):
+        steps = np.asarray(steps)
+        if steps.ndim != 1 or steps.size == 0 or not np.issubdtype(steps.dtype, np.integer):
+            raise ValueError(f"{name} must be a non-empty 1-D array of integer step indices; got {steps!r}")
+        if steps.min() < 1 or steps.max() >= len(run.thickness) - 1:
+            raise ValueError(f"{name} must lie in [1, {len(run.thickness) - 2}] (each needs t - 1 and t + 1); got "
+                             f"{steps.min()}..{steps.max()}")
+        return steps
+
+    # --- training --------------------------------------------------------------------------------------------
+    def fit(self, run, steps):
+        """Train on the increments from the given steps of ``run``; returns self with ``history`` (step: the epoch,
+        train_loss: its mean loss)."""
+        self._check_run(run)
+        steps = self._check_steps(run, steps, "steps")
+        ocean = run.mask
+        used = np.unique(np.concatenate([steps - 1, steps, steps + 1]))
+        self.h_mean = float(run.thickness[used][:, ocean].mean())
+        self.h_sd = float(run.thickness[used][:, ocean].std())
+        forcing = run.forcing[used][:, :, ocean]                     # (n, 3, n_ocean)
+        self.f_mean = forcing.mean(axis=(0, 2))
+        self.f_sd = forcing.std(axis=(0, 2))
+        increments = run.thickness[steps + 1] - run.thickness[steps]
+        self.inc_sd = float(increments[:, ocean].std())
+        h, f, mask = self._tensors(run)
+        target_scale = self.h_sd / self.inc_sd                     # normalised-h units -> increment sd units
+        with seeded(self.seed):
+            self.net = SeaIceUNet(IN_CHANNELS, self.width, self.partial).to(self.device)
+        opt = torch.optim.AdamW(self.net.parameters(), lr=self.lr, weight_decay=1e-5)
+        n_batches = int(np.ceil(len(steps) / self.batch_size))
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, self.lr, total_steps=self.n_epochs * n_batches)
+        rng = np.random.default_rng(self.seed)
+        n_ocean = mask.sum()
+        self.history = new_history()
+        start = time.perf_counter()
+        self.net.train()
+        for epoch in with_progress(range(self.n_epochs), "UNet", self.progress):
+            total = 0.0
+            for batch in np.array_split(rng.permutation(steps), n_batches):
+                t = torch.as_tensor(batch, device=self.device)
+                x = self._inputs(h[t], h[t - 1], f[t], f[t + 1])
+                target = (h[t + 1] - h[t])[:, None] * target_scale
+                loss = (((self.net(x, mask) - target) * mask) ** 2).sum() / (n_ocean * len(batch))
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+                total += float(loss.detach()) * len(batch)
+            record(self.history, epoch, total / len(steps))
+        self.history["best_step"], self.history["seconds"] = self.n_epochs - 1, time.perf_counter() - start
+        if not np.isfinite(self.history["train_loss"][-1]):
+            raise FloatingPointError(f"training diverged; lower lr={self.lr}")
+        self.net.eval()
+        return self
+
+    # --- forecasting -----------------------------------------------------------------------------------------
+    def forecast(self, run, starts, n_leads):
+        """Roll out from each start step s (the state at s and s - 1 from the run, forcing from the run): thickness
+        (len(starts), n_leads, H, W) in m at steps s + 1 .. s + n_leads."""
+        check_fitted(self, "net", "fit(run, steps)")
+        self._check_run(run)
+        check_positive(n_leads, "n_leads", integer=True)
+        starts = self._check_steps(run, starts, "starts")
+        if starts.max() + n_leads >= len(run.thickness):
+            raise ValueError(f"starts + n_leads must stay inside the run's {len(run.thickness)} steps; the last "
+                             f"start {starts.max()} with n_leads={n_leads} does not")
+        h, f, mask = self._tensors(run)
+        t = torch.as_tensor(starts, device=self.device)
+        h_now, h_prev = h[t], h[t - 1]
+        zero = -self.h_mean / self.h_sd                             # 0 m in normalised units
+        scale = self.inc_sd / self.h_sd
+        out = []
+        with torch.no_grad():
+            for lead in range(n_leads):
+                increment = self.net(self._inputs(h_now, h_prev, f[t + lead], f[t + lead + 1]), mask)[:, 0]
+                h_prev, h_now = h_now, torch.clamp(h_now + scale * increment, min=zero) * mask[0]
+                out.append(h_now)
+        thickness = torch.stack(out, dim=1).cpu().numpy() * self.h_sd + self.h_mean
+        return (thickness * run.mask).astype(np.float32)

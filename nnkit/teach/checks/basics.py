@@ -1,0 +1,61 @@
+"""Self-checks for lessons 01-03 (gradient descent, back propagation, universal approximation); numpy only."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...basics import gd
+from ...basics.approx import bump
+from ...basics.backprop import ACTIVATIONS, MLP, layer_backward
+from . import compare
+
+
+def check_linear_gradient(fn):
+    """fn(w, b, x, y) -> (dJ/dw, dJ/db) for J = mean((w x + b - y)**2), x and y of shape (n,), w and b floats."""
+    rng = np.random.default_rng(1)
+    cases = [(float(rng.normal()), float(rng.normal()), rng.normal(size=n), rng.normal(size=n)) for n in (1, 5, 40)]
+
+    def reference(w, b, x, y):
+        dw, db = gd.linear_gradient(w, b, x, y)
+        return float(dw[0]), db
+
+    return compare("linear_gradient", fn, cases, reference, ("dJ/dw", "dJ/db"))
+
+
+def neuron_chain_gradients(x, y, w1, b1, w2, b2):
+    """Gradients (dJ/dw1, dJ/db1, dJ/dw2, dJ/db2) of J = mean((y_hat - y)**2) for the single-neuron chain
+    y_hat = s(w2 s(w1 x + b1) + b2), s the sigmoid, x and y of shape (n,): the general MLP code on a [1, 1, 1] net.
+    """
+    net = MLP([1, 1, 1], activation="sigmoid", output_activation="sigmoid")
+    net.weights = [np.array([[w1]], dtype=float), np.array([[w2]], dtype=float)]
+    net.biases = [np.array([b1], dtype=float), np.array([b2], dtype=float)]
+    _, (gw1, gb1, gw2, gb2) = net.loss_and_grads(np.reshape(x, (-1, 1)), np.reshape(y, (-1, 1)))
+    return float(gw1[0, 0]), float(gb1[0]), float(gw2[0, 0]), float(gb2[0])
+
+
+def check_neuron_chain_gradients(fn):
+    """fn(x, y, w1, b1, w2, b2) -> (dJ/dw1, dJ/db1, dJ/dw2, dJ/db2), see ``neuron_chain_gradients``."""
+    rng = np.random.default_rng(2)
+    cases = [(rng.normal(size=n), rng.uniform(size=n), *rng.normal(size=4)) for n in (1, 3, 30)]
+    return compare("neuron_chain_gradients", fn, cases, neuron_chain_gradients,
+                   ("dJ/dw1", "dJ/db1", "dJ/dw2", "dJ/db2"))
+
+
+def check_layer_backward(fn):
+    """fn(grad_a, dsigma_dz, a_prev, W) -> (dJ/dW, dJ/db, dJ/da_prev), see ``nnkit.backprop.layer_backward``."""
+    rng = np.random.default_rng(3)
+    tanh, dtanh = ACTIVATIONS["tanh"]
+    cases = []
+    for n, d_in, d_out in ((1, 1, 1), (4, 3, 2), (16, 5, 7)):
+        a_prev, W = rng.normal(size=(n, d_in)), rng.normal(size=(d_in, d_out))
+        z = a_prev @ W + rng.normal(size=d_out)
+        cases.append((rng.normal(size=(n, d_out)), dtanh(z, tanh(z)), a_prev, W))
+    return compare("layer_backward", fn, cases, layer_backward, ("dJ/dW", "dJ/db", "dJ/da_prev"))
+
+
+def check_bump(fn):
+    """fn(x, left, right, height, steepness) -> array like x: a column of ``height`` on [left, right] from two
+    sigmoid steps; see ``nnkit.approx.bump``."""
+    rng = np.random.default_rng(4)
+    cases = [(np.linspace(0, 1, n), *np.sort(rng.uniform(0, 1, 2)), float(rng.normal()), float(s))
+             for n, s in ((5, 10.0), (50, 100.0), (200, 1000.0))]
+    return compare("bump", fn, cases, lambda *a: (bump(*a),), ("bump values",))

@@ -1,0 +1,77 @@
+"""Self-checks for lessons 07-11 (SVGD, BNN surrogates, invertible networks, DBUQ, calibration)."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ...core.scaling import BoxTransform
+from ...inference.bnn import predictive_moments
+from ...inference.dbuq import Schedule, mc_score
+from ...inference.svgd import rbf_kernel
+from . import compare
+
+
+def check_repulsive_term(fn):
+    """fn(x, h) -> 1/n sum_j grad_{x_j} k(x_j, x_i) for k(x, y) = exp(-||x - y||^2 / h), x of shape (n, d)."""
+    rng = np.random.default_rng(7)
+    cases = [(rng.normal(size=(n, d)), h) for n, d, h in ((1, 2, 1.0), (5, 2, 0.5), (30, 3, 2.0))]
+    return compare("repulsive_term", fn, cases,
+                   lambda x, h: ((rbf_kernel(torch.tensor(x), h)[1] / len(x)).numpy(),), ("repulsive term",))
+
+
+def check_predictive_moments(fn):
+    """fn(f, noise_var) -> (mean, aleatoric, epistemic) (n, k) for particle outputs f (S, n, k) and noise
+    variances noise_var (S, k)."""
+    rng = np.random.default_rng(8)
+    cases = [(rng.normal(size=(s, n, k)), rng.uniform(0.1, 2, size=(s, k))) for s, n, k in ((1, 3, 1), (5, 4, 2),
+                                                                                           (20, 7, 15))]
+    return compare("predictive_moments", fn, cases, predictive_moments, ("mean", "aleatoric", "epistemic"))
+
+
+def coupling_inverse(v, s, t):
+    """Inverse of the coupling v1 = u1, v2 = u2 * exp(s(u1)) + t(u1), halves split at d // 2."""
+    d1 = v.shape[1] // 2
+    v1, v2 = v[:, :d1], v[:, d1:]
+    return np.hstack([v1, (v2 - t(v1)) * np.exp(-s(v1))])
+
+
+def check_coupling_inverse(fn):
+    """fn(v, s, t) -> u (n, d) inverting v1 = u1, v2 = u2 * exp(s(u1)) + t(u1) (first half d // 2 columns), for
+    any functions s, t mapping (n, d // 2) to (n, d - d // 2)."""
+    rng = np.random.default_rng(9)
+    cases = []
+    for n, d in ((1, 2), (4, 3), (10, 6)):
+        d1 = d // 2
+        a, c = rng.normal(size=(d1, d - d1)), rng.normal(size=(d1, d - d1))
+        cases.append((rng.normal(size=(n, d)), lambda u, a=a: np.tanh(u @ a), lambda u, c=c: np.sin(u @ c) + 0.5))
+    return compare("coupling_inverse", fn, cases, lambda v, s, t: (coupling_inverse(v, s, t),), ("u",))
+
+
+def _mc_score_reference(z, t, x_prior, log_k, eps):
+    x_near = torch.as_tensor(x_prior).expand(len(z), *x_prior.shape)
+    log_k = torch.as_tensor(log_k).expand(len(z), len(log_k))
+    return (mc_score(torch.as_tensor(z), t, x_near, log_k, Schedule(eps)).numpy(),)
+
+
+def check_mc_score(fn):
+    """fn(z, t, x_prior, log_k, eps) -> S (n, d): the Monte Carlo score at points z (n, d) and time t for prior runs
+    x_prior (J, d) with kernel log weights log_k (J,), under alpha_t = 1 - (1 - eps) t, beta_t^2 = eps + (1 - eps) t.
+    The last case, at t = 1e-4 in 4 dimensions, underflows every exp unless the softmax subtracts its maximum first."""
+    rng = np.random.default_rng(10)
+    cases = [(rng.normal(size=(n, d)), t, rng.uniform(-2, 2, size=(j, d)), rng.normal(scale=3, size=j), eps)
+             for n, d, j, t, eps in ((1, 1, 5, 0.5, 1e-4), (6, 2, 40, 0.9, 1e-2), (8, 3, 100, 0.1, 1e-3),
+                                     (5, 4, 50, 1e-4, 1e-4))]
+    return compare("mc_score", fn, cases, _mc_score_reference, ("S",))
+
+
+def check_logit_prior(fn):
+    """fn(w) -> (n,): log density on w = logit(u) (n, d) of the uniform prior u ~ U[0, 1]^d, that is
+    sum_i log(sigmoid(w_i) (1 - sigmoid(w_i))). The last case has |w| up to 800, where 1 + exp(w) overflows."""
+    rng = np.random.default_rng(11)
+    cases = [(rng.normal(scale=s, size=(n, d)),) for n, d, s in ((1, 1, 1.0), (5, 3, 4.0), (10, 8, 300.0))]
+
+    def reference(w):
+        box = BoxTransform(np.zeros(w.shape[1]), np.ones(w.shape[1]))
+        return (box.log_prior_unbounded(torch.as_tensor(w)).numpy(),)
+
+    return compare("logit_prior", fn, cases, reference, ("log density",))
