@@ -111,7 +111,7 @@ def toy_samplers():
     x, y = toy.simulate(5000, seed=0)
     return toy, {
         "MCMC": MCMCSampler(toy, n_chains=32, n_steps=1200, initial_scale=0.02),
-        "SVGD": SVGDSampler(toy, n_iter=300, lr=0.05),
+        "SVGD": SVGDSampler(toy, n_iter=200, lr=0.05),
         "INN": INNCalibrator(1, 1, noise_sd=0.1, box=toy.box, hidden=32, n_blocks=3, n_iter=300).fit(x, x**2),
         "DBUQ": DBUQ(y_bandwidth=0.063, box=toy.box, n_labels=1500, n_neighbours=256, n_iter=300).fit(x, y),
     }
@@ -121,10 +121,10 @@ def toy_samplers():
 @pytest.mark.parametrize("name", ["MCMC", "SVGD", "INN", "DBUQ"])
 def test_every_sampler_answers_the_same_call(toy_samplers, name):
     toy, samplers = toy_samplers
-    draws = samplers[name].sample([1.0], n=400, seed=3)
-    assert isinstance(draws, np.ndarray) and draws.shape == (400, 1)
+    draws = samplers[name].sample([1.0], n=200, seed=3)
+    assert isinstance(draws, np.ndarray) and draws.shape == (200, 1)
     assert np.all(np.abs(draws) <= 2)
-    np.testing.assert_array_equal(draws, samplers[name].sample([1.0], n=400, seed=3))
+    np.testing.assert_array_equal(draws, samplers[name].sample([1.0], n=200, seed=3))
     exact = toy.sample(1.0, 4000, seed=9)
     # MCMC chains seldom cross between the roots, so the share in each comes from the starts: compare |x|
     # (the INN and DBUQ train for seconds here; test_flows and test_dbuq score them trained longer)

@@ -154,7 +154,8 @@ class INNCalibrator:
         if any(not np.isfinite(w) or w < 0 for w in self.weights.values()):
             raise ValueError(f"loss weights must be finite and >= 0; got {self.weights}")
         if box is not None and (not isinstance(box, BoxTransform) or box.dim != self.x_dim):
-            raise ValueError(f"box must be a BoxTransform of {self.x_dim} dimensions (x_dim) or None; got {box!r}")
+            got = f"one of {box.dim} dimensions" if isinstance(box, BoxTransform) else type(box).__name__
+            raise ValueError(f"box must be a BoxTransform of {self.x_dim} dimensions (x_dim) or None; got {got}")
         self.box, self.pad_noise, self.seed, self.progress = box, pad_noise, seed, progress
         self.device = get_device(device)
         with seeded(seed):
