@@ -80,18 +80,25 @@ def _check_posterior(posterior):
 class MCMCSampler:
     """Adaptive random-walk Metropolis for each observation: ``n_chains`` chains of ``n_steps`` steps (the first
     ``n_adapt``, default half, adapt the proposal and are dropped) on u = (x - lower) / (upper - lower), started
-    from a Latin hypercube sample of the cube. ``sample`` returns n draws evenly spaced through the kept ones; ``result`` keeps the
-    last run (an ``MCMCResult`` in the parameters' units) for R-hat, ESS and the wall time."""
+    from a Latin hypercube sample of the cube. ``sample`` returns a random subset of n of the kept draws (all chains
+    alike); ``result`` keeps the last run (an ``MCMCResult`` in the parameters' units) for R-hat, ESS and the wall
+    time."""
 
     def __init__(self, posterior, n_chains=64, n_steps=4000, n_adapt=None, initial_scale=0.05, progress=False):
         self.posterior = _check_posterior(posterior)
         self.n_chains = check_positive(n_chains, "n_chains", integer=True)
         self.n_steps = check_positive(n_steps, "n_steps", integer=True)
-        self.n_adapt, self.initial_scale, self.progress = n_adapt, initial_scale, progress
+        self.n_adapt = self.n_steps // 2 if n_adapt is None else n_adapt
+        if isinstance(self.n_adapt, bool) or not isinstance(self.n_adapt, int) or not 0 <= self.n_adapt < n_steps:
+            raise ValueError(f"n_adapt must be an int in [0, n_steps = {n_steps}); got {n_adapt!r}")
+        self.initial_scale, self.progress = initial_scale, progress
 
     def sample(self, y_obs, n=1000, seed=0):
         """n posterior draws (n, d) for y_obs, in the parameters' units."""
         check_positive(n, "n", integer=True)
+        kept = (self.n_steps - self.n_adapt) * self.n_chains
+        if n > kept:
+            raise ValueError(f"n = {n} exceeds the {kept} draws the chains keep; raise n_steps or n_chains")
         box = self.posterior.box
         log_prob = self.posterior.log_posterior(y_obs)
         u0 = torch.as_tensor(latin_hypercube(self.n_chains, box.dim, seed), dtype=torch.float64)
@@ -99,9 +106,7 @@ class MCMCSampler:
                                   initial_scale=self.initial_scale, seed=seed, progress=self.progress)
         self.result = MCMCResult(box.from_unit(run.samples), run.acceptance_rate, run.seconds)
         draws = self.result.flat()
-        if n > len(draws):
-            raise ValueError(f"n = {n} exceeds the {len(draws)} draws the chains keep; raise n_steps or n_chains")
-        return draws[np.linspace(0, len(draws) - 1, n).round().astype(int)]
+        return draws[np.random.default_rng(seed).choice(len(draws), n, replace=False)]
 
 
 class SVGDSampler:
