@@ -56,25 +56,39 @@ def test_c2st_tells_different_samples_apart_and_not_equal_ones():
 
     rng = np.random.default_rng(0)
     reference = rng.normal(size=(400, 2))
-    assert abs(c2st(reference, rng.normal(size=(400, 2)), n_iter=200) - 0.5) < 0.08
-    assert c2st(reference, rng.normal(size=(400, 2)) + [2.0, 0.0], n_iter=200) > 0.8
+    assert abs(c2st(reference, rng.normal(size=(400, 2)), max_epochs=100) - 0.5) < 0.08
+    assert c2st(reference, rng.normal(size=(400, 2)) + [2.0, 0.0], max_epochs=100) > 0.8
     with pytest.raises(ValueError, match="same number of rows"):
         c2st(reference, reference[:100])     # 400 vs 100: always answering "reference" would score 0.8
+    with pytest.raises(ValueError, match="patience must be a positive integer"):
+        c2st(reference, reference, patience=0)
 
 
-def test_sbc_ranks_and_coverage_of_exact_posteriors():
-    from nnkit.inference.metrics import interval_coverage, sbc_ranks
+def sbibm_c2st(reference, samples):
+    """sbibm's recipe: scikit-learn's MLPClassifier (2 x 10 d ReLU, Adam, up to 10,000 epochs), z-scored with the
+    reference, 5-fold cross-validated accuracy."""
+    from sklearn.model_selection import KFold, cross_val_score
+    from sklearn.neural_network import MLPClassifier
 
-    rng = np.random.default_rng(0)
-    # conjugate normal model: theta ~ N(0, 1), y ~ N(theta, 1) -> theta | y ~ N(y / 2, 1 / 2)
-    theta = rng.normal(size=(2000, 1))
-    y = theta + rng.normal(size=theta.shape)
-    draws = y[:, None, :] / 2 + np.sqrt(0.5) * rng.normal(size=(2000, 99, 1))
-    ranks = sbc_ranks(theta, draws)
-    counts = np.bincount(ranks[:, 0] // 10, minlength=10)  # 10 bins of 10 ranks (the last holds 90..99)
-    assert counts.min() > 150 and counts.max() < 250  # about 200 each when calibrated
-    assert abs(interval_coverage(theta, draws)[0] - 0.95) < 0.02
-    overconfident = y[:, None, :] / 2 + 0.3 * rng.normal(size=(2000, 99, 1))
-    assert interval_coverage(theta, overconfident)[0] < 0.8
-    with pytest.raises(ValueError, match="posterior_samples must be"):
-        sbc_ranks(theta, draws[:10])
+    mean, sd = reference.mean(axis=0), reference.std(axis=0)
+    x = (np.vstack([reference, samples]) - mean) / sd
+    y = np.r_[np.zeros(len(reference)), np.ones(len(samples))]
+    d = x.shape[1]
+    clf = MLPClassifier(activation="relu", hidden_layer_sizes=(10 * d, 10 * d), max_iter=10000, solver="adam",
+                        random_state=1)
+    return cross_val_score(clf, x, y, cv=KFold(5, shuffle=True, random_state=1), scoring="accuracy").mean()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("d,shift", [(2, 0.2), (2, 0.5), (3, 0.4)])
+def test_c2st_agrees_with_the_sbibm_recipe_on_shifted_gaussians(d, shift):
+    """2000 against 2000 draws of N(0, I) and N(shift, I): Bayes-optimal accuracy Phi(shift sqrt(d) / 2)."""
+    from scipy.stats import norm
+
+    from nnkit.inference.metrics import c2st
+
+    rng = np.random.default_rng(5)
+    reference, samples = rng.normal(size=(2000, d)), rng.normal(size=(2000, d)) + shift
+    ours = c2st(reference, samples)
+    assert abs(ours - sbibm_c2st(reference, samples)) <= 0.02
+    assert abs(ours - norm.cdf(shift * np.sqrt(d) / 2)) <= 0.02

@@ -11,7 +11,7 @@ from nnkit.inference.bnn import SVGDRegressor
 from nnkit.inference.dbuq import DBUQ
 from nnkit.inference.flows import INNCalibrator
 from nnkit.inference.metrics import marginal_w1
-from nnkit.inference.mcmc import ess, rhat
+from nnkit.inference.diagnostics import ess_bulk, rhat
 from nnkit.inference.posteriors import MCMCSampler, SurrogatePosterior, SVGDSampler
 from nnkit.problems.square_toy import SquareToy, sample_grid_density
 
@@ -146,7 +146,7 @@ def test_mcmc_sampler_keeps_its_run_for_diagnostics(toy_samplers):
     chain_of = {value: chain for chain in range(32) for value in mcmc.result.samples[:, chain, 0]}
     assert all(value in chain_of for value in draws[:, 0])
     assert len({chain_of[value] for value in draws[:, 0]}) == 32     # a subset of every chain, not of a few
-    assert rhat(mcmc.result.samples).max() < 1.05 and ess(mcmc.result.samples).min() > 500
+    assert rhat(mcmc.result.samples).max() < 1.05 and ess_bulk(mcmc.result.samples).min() > 500
     with pytest.raises(ValueError, match="exceeds the 19200 draws the chains keep; raise n_steps"):
         mcmc.sample([0.0], n=20000)
     with pytest.raises(ValueError, match=r"n_adapt must be an int in \[0, n_steps = 100\)"):

@@ -33,7 +33,7 @@ LIBRARY_CALLS = {
     "encoded_mlp": lambda: (encoded_mlp(1, 1, "fourier", n_features=4, width=4), encoded_mlp(1, 1, "sine", width=4)),
     "fit_curve": lambda: fit_curve(GRID[:, 0], GRID[:, 0] ** 2, "sine", 2.0, width=4, n_iter=2),
     "track_spectral_bias": lambda: track_spectral_bias([1, 2], n_points=16, width=4, n_iter=2),
-    "c2st": lambda: c2st(X[:20], X[20:], n_folds=2, n_iter=2),
+    "c2st": lambda: c2st(X[:20], X[20:], n_folds=2, max_epochs=2),
     "MCMCSampler.sample": lambda: MCMCSampler(TOY, n_chains=4, n_steps=20).sample([1.0], 10),
     "SVGDSampler.sample": lambda: SVGDSampler(TOY, n_iter=2).sample([1.0], 10),
 }

@@ -1,5 +1,5 @@
-"""Adaptive random-walk Metropolis (Haario, Saksman & Tamminen 2001) for many chains in one batch, and the
-convergence diagnostics split-R-hat and effective sample size (Gelman et al., BDA3 ch. 11).
+"""Adaptive random-walk Metropolis (Haario, Saksman & Tamminen 2001) for many chains in one batch; the
+convergence diagnostics (R-hat, ESS) are in ``diagnostics``.
 
 All chains step together: one call of log_prob on a (chains, d) tensor per step. The Gaussian proposal starts as
 initial_scale^2 I and, during the first ``n_adapt`` steps, is re-estimated every ``adapt_every`` steps as
@@ -89,50 +89,3 @@ def _checked_log_prob(log_prob, x, name):
         got = tuple(logp.shape) if isinstance(logp, torch.Tensor) else type(logp).__name__
         raise ValueError(f"log_prob must map {name} of shape (chains, d) to a tensor of shape (chains,); got {got}")
     return logp.to(x.dtype)
-
-
-def _check_samples(samples):
-    samples = np.asarray(samples, dtype=float)
-    if samples.ndim == 2:
-        samples = samples[:, :, None]
-    if samples.ndim != 3 or samples.shape[0] < 4:
-        raise ValueError(f"samples must be (draws >= 4, chains, d) or (draws, chains); got {samples.shape}")
-    return samples
-
-
-def _variances(samples):
-    """Mean within-chain variance W and the pooled estimate var+ = (n-1)/n W + var(chain means), each (d,)."""
-    n, m = samples.shape[:2]
-    within = samples.var(axis=0, ddof=1).mean(axis=0)
-    between = samples.mean(axis=0).var(axis=0, ddof=1) if m > 1 else 0.0
-    return within, (n - 1) / n * within + between
-
-
-def rhat(samples):
-    """Split-R-hat per dimension (d,) for samples (draws, chains, d): about 1 when the chains agree."""
-    samples = _check_samples(samples)
-    half = samples.shape[0] // 2
-    split = np.concatenate([samples[:half], samples[-half:]], axis=1)  # (half, 2 * chains, d)
-    within, var_plus = _variances(split)
-    return np.sqrt(var_plus / within)
-
-
-def ess(samples):
-    """Effective sample size per dimension (d,) over all chains of samples (draws, chains, d), from the chains'
-    autocorrelations truncated by Geyer's initial positive sequence (BDA3, section 11.5)."""
-    samples = _check_samples(samples)
-    n, m, d = samples.shape
-    centred = samples - samples.mean(axis=0)
-    spectrum = np.fft.rfft(centred, n=2 * n, axis=0)
-    autocov = np.fft.irfft(spectrum * np.conj(spectrum), axis=0)[:n] / n  # (n, m, d) per-chain autocovariance
-    within, var_plus = _variances(samples)
-    rho = 1 - (within - autocov.mean(axis=1)) / var_plus  # (n, d)
-    out = np.empty(d)
-    for k in range(d):
-        pairs = rho[: 2 * (n // 2), k].reshape(-1, 2).sum(axis=1)  # Geyer: sums of adjacent lags
-        positive = np.flatnonzero(pairs <= 0)
-        pairs = pairs[: positive[0]] if positive.size else pairs
-        pairs = np.minimum.accumulate(pairs)  # initial monotone sequence
-        tau = -1 + 2 * pairs.sum()
-        out[k] = n * m / max(tau, 1e-12)
-    return out

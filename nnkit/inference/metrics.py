@@ -1,10 +1,11 @@
-"""Scores for surrogates and calibration, on numpy arrays shaped (n_samples, n_outputs)."""
+"""Scores for surrogates and calibration, on numpy arrays shaped (n_samples, n_outputs). The calibration checks of
+posteriors over many observations (SBC ranks, ECDF bands, interval coverage) are in ``sbc``."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..core.scaling import Standardizer
-from ..core.validation import as_float_array, check_fraction, check_positive
+from ..core.validation import as_float_array, check_positive
 
 
 def _pair(y_true, y_pred):
@@ -71,14 +72,20 @@ def marginal_w1(x, y):
     return np.array([wasserstein_distance(x[:, k], y[:, k]) for k in range(x.shape[1])])
 
 
-def c2st(reference, samples, n_folds=5, seed=1, n_iter=500):
-    """Classifier two-sample test: the k-fold cross-validated accuracy of an MLP (two hidden layers of 10 d ReLU
-    units, Adam) telling ``reference`` (n, d) from ``samples`` (n, d), both z-scored with the reference's mean and
-    sd. 0.5: indistinguishable; 1.0: fully separable. (sbibm's recipe, with a torch classifier.)"""
+def c2st(reference, samples, n_folds=5, seed=1, max_epochs=500, patience=10):
+    """Classifier two-sample test (the recipe of sbibm): the k-fold cross-validated accuracy of an MLP (two hidden
+    layers of 10 d ReLU units) telling ``reference`` (n, d) from ``samples`` (n, d), both z-scored with the
+    reference's mean and sd. 0.5: indistinguishable; 1.0: fully separable.
+
+    Each fold's classifier trains to convergence: Adam (learning rate 1e-3, L2 1e-4) on mini-batches of 200, for
+    up to ``max_epochs`` epochs, stopping once the loss on a held-out tenth of the training folds has not fallen
+    for ``patience`` epochs, and keeping the weights where it was lowest. Within 0.02 of scikit-learn's
+    MLPClassifier as sbibm runs it on shifted Gaussians (tests/test_metrics.py), and 5-10x faster."""
     import torch
 
     from ..core.nets import mlp
     from ..core.runtime import seeded
+    from ..core.training import KeepBest
 
     reference = as_float_array(reference, "reference", ndim=2)
     samples = as_float_array(samples, "samples", ndim=2)
@@ -90,47 +97,35 @@ def c2st(reference, samples, n_folds=5, seed=1, n_iter=500):
                          f"classifier that always answers the larger one beats 0.5); got {len(reference)} and "
                          f"{len(samples)}: subsample the larger set")
     check_positive(n_folds, "n_folds", integer=True)
+    check_positive(max_epochs, "max_epochs", integer=True)
+    check_positive(patience, "patience", integer=True)
     data = torch.as_tensor(Standardizer(reference)(np.vstack([reference, samples])), dtype=torch.float32)
     labels = torch.cat([torch.zeros(len(reference)), torch.ones(len(samples))])
-    folds = np.array_split(np.random.default_rng(seed).permutation(len(data)), n_folds)
+    rng = np.random.default_rng(seed)
+    folds = np.array_split(rng.permutation(len(data)), n_folds)
     d = data.shape[1]
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
     accuracies = []
     for k, test in enumerate(folds):
-        train = np.concatenate([f for j, f in enumerate(folds) if j != k])
+        train = rng.permutation(np.concatenate([f for j, f in enumerate(folds) if j != k]))
+        n_val = max(1, len(train) // 10)
+        val, fit = torch.as_tensor(train[:n_val]), torch.as_tensor(train[n_val:])
         with seeded(seed + k):
             clf = mlp(d, 1, width=10 * d, depth=2, activation="relu")
-        opt = torch.optim.Adam(clf.parameters(), lr=1e-2)
-        for _ in range(n_iter):
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(clf(data[train])[:, 0], labels[train])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+        opt = torch.optim.Adam(clf.parameters(), lr=1e-3, weight_decay=1e-4)
+        gen, best = torch.Generator().manual_seed(seed + k), KeepBest(clf)
+        for epoch in range(max_epochs):
+            for rows in fit[torch.randperm(len(fit), generator=gen)].split(200):
+                loss = bce(clf(data[rows])[:, 0], labels[rows])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+            with torch.no_grad():
+                val_loss = float(bce(clf(data[val])[:, 0], labels[val]))
+            if not best.update(val_loss, epoch) and best.waited >= patience:
+                break
+        best.restore()
         with torch.no_grad():
             predicted = clf(data[test])[:, 0] > 0
         accuracies.append(float((predicted == labels[test].bool()).float().mean()))
     return float(np.mean(accuracies))
-
-
-def _truths_and_draws(truths, posterior_samples):
-    truths = as_float_array(truths, "truths", ndim=2)
-    posterior_samples = as_float_array(posterior_samples, "posterior_samples", ndim=3)
-    if posterior_samples.shape[0] != truths.shape[0] or posterior_samples.shape[2] != truths.shape[1]:
-        raise ValueError(f"posterior_samples must be (m, L, d) = ({truths.shape[0]}, L, {truths.shape[1]}) to "
-                         f"match truths; got {posterior_samples.shape}")
-    return truths, posterior_samples
-
-
-def sbc_ranks(truths, posterior_samples):
-    """Simulation-based calibration ranks: for each of m truths (m, d) the number of its posterior draws
-    (m, L, d) below it, (m, d) in 0..L; uniform when the posteriors are calibrated."""
-    truths, posterior_samples = _truths_and_draws(truths, posterior_samples)
-    return (posterior_samples < truths[:, None, :]).sum(axis=1)
-
-
-def interval_coverage(truths, posterior_samples, level=0.95):
-    """Fraction of truths (m, d) inside the central ``level`` credible interval of their posterior draws
-    (m, L, d), per dimension (d,)."""
-    truths, posterior_samples = _truths_and_draws(truths, posterior_samples)
-    check_fraction(level, "level", include_zero=False)
-    lo, hi = np.quantile(posterior_samples, [(1 - level) / 2, (1 + level) / 2], axis=1)
-    return np.mean((truths >= lo) & (truths <= hi), axis=0)

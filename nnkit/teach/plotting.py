@@ -76,3 +76,31 @@ def plot_output_heatmap(ax, values, years, variables, title, fmt=".2f", cmap="vi
     table = np.asarray(values).reshape(len(variables), len(years))
     sns.heatmap(table, ax=ax, annot=True, fmt=fmt, cmap=cmap, xticklabels=years, yticklabels=variables, **kwargs)
     ax.set_title(title)
+
+
+def plot_rank_histogram(ax, ranks, n_draws, bins=20, level=0.99):
+    """Histogram of SBC ranks (m,) in 0..n_draws over ``bins`` bins, with the grey band that each bin of a uniform
+    histogram stays in with probability ``level`` (binomial)."""
+    from scipy import stats
+
+    ranks = np.asarray(ranks)
+    edges = np.linspace(0, n_draws + 1, bins + 1)
+    lo, hi = stats.binom.interval(level, len(ranks), 1 / bins)
+    ax.axhspan(lo, hi, color="0.85", label=f"uniform, {level:.0%} per bin")
+    ax.hist(ranks, bins=edges, color="tab:purple", alpha=0.8)
+    ax.set(xlabel=f"rank of the truth among {n_draws} draws", ylabel="count")
+    return ax
+
+
+def plot_ecdf_difference(ax, ranks, n_draws, band, label=None):
+    """F(z) - z of SBC ranks (m,) in 0..n_draws against the fractional rank z, with the simultaneous ``band``
+    (an ``inference.sbc.ECDFBand``): calibrated ranks keep the curve inside it."""
+    from ..inference.sbc import rank_ecdf
+
+    ecdf = rank_ecdf(ranks, n_draws)[:, 0]
+    ax.fill_between(band.z, band.lower - band.z, band.upper - band.z, color="0.85",
+                    label=f"{band.level:.0%} simultaneous band")
+    ax.plot(band.z, ecdf - band.z, label=label)
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set(xlabel="fractional rank z", ylabel="ECDF(z) - z")
+    return ax
