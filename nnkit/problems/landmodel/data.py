@@ -73,7 +73,7 @@ def make_observations(seed=OBSERVATION_SEED):
     return Observations(values, truth, sd)
 
 
-def _check_writable(path, force):
+def check_writable(path, force):
     path = Path(path)
     if path.exists() and not force:
         raise FileExistsError(f"{path} exists; pass force=True (--force on the command line) to overwrite it")
@@ -83,7 +83,7 @@ def _check_writable(path, force):
 
 def write_ensemble(ensemble, path, force=False):
     """Write the ensemble as CSV: a header row, then one row per member (parameters, then outputs)."""
-    path = _check_writable(path, force)
+    path = check_writable(path, force)
     table = np.hstack([ensemble.parameters, ensemble.outputs])
     np.savetxt(path, table, delimiter=",", fmt=NUMBER_FORMAT, comments="",
                header=",".join(ensemble.parameter_names + ensemble.output_names))
@@ -105,8 +105,8 @@ def load_ensemble(path=None):
 def write_observations(observations, directory, force=False):
     """Write observations.csv (one row per output) and true_parameters.csv (one row per parameter)."""
     directory = Path(directory)
-    obs_path = _check_writable(directory / OBSERVATIONS_FILE, force)
-    truth_path = _check_writable(directory / TRUTH_FILE, force)
+    obs_path = check_writable(directory / OBSERVATIONS_FILE, force)
+    truth_path = check_writable(directory / TRUTH_FILE, force)
     cases = list(observations.values)
     with open(obs_path, "w", newline="") as fh:
         out = csv.writer(fh)
