@@ -111,7 +111,8 @@ class MCMCSampler:
 
 class SVGDSampler:
     """SVGD for each observation: ``sample(y_obs, n)`` moves n particles, started from a Latin hypercube sample of
-    the prior box, by ``n_iter`` Adam steps of learning rate ``lr`` on w = logit(u), the posterior there including the Jacobian of the map."""
+    the prior box, by ``n_iter`` Adam steps of learning rate ``lr`` on w = logit(u), the posterior there including
+    the Jacobian of the map."""
 
     def __init__(self, posterior, n_iter=1000, lr=0.05, bandwidth="median", device="cpu", progress=False):
         self.posterior = _check_posterior(posterior)
