@@ -42,6 +42,8 @@ def test_too_few_runs_and_bad_observations_are_refused():
         toy_reference(n_runs=100).sample([1.0], n=0)
     with pytest.raises(ValueError, match="case must be one of"):
         lm.observed("synthetic_3")
+    with pytest.raises(ValueError, match="noise_sd must be a positive number"):   # refused before any run
+        ImportanceReference(lambda x: 1 / 0, lambda n, seed: 1 / 0, [0.1, -0.1])
 
 
 def test_shipped_references_are_draws_inside_the_prior_with_their_making():

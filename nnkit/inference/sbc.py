@@ -11,6 +11,7 @@ Too-wide posteriors put the truths in the middle ranks (F below z at small z), t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import stats
@@ -83,10 +84,14 @@ def _gamma(ecdf, z, n):
     return np.minimum(2 * tails.min(axis=0), 1.0)
 
 
+@lru_cache(maxsize=16)
 def _null_gammas(n_sbc, n_draws, n_sim, seed):
-    """gamma of n_sim simulated sets of n_sbc uniform ranks on 0..L (the test's null distribution)."""
+    """gamma of n_sim simulated sets of n_sbc uniform ranks on 0..L (the test's null distribution), read-only and
+    cached: a notebook asks for the same null for every method and for the band."""
     ranks = np.random.default_rng(seed).integers(0, n_draws + 1, size=(n_sim, n_sbc))
-    return _gamma(rank_ecdf(ranks.T, n_draws), checked_points(n_draws), n_sbc)
+    gammas = _gamma(rank_ecdf(ranks.T, n_draws), checked_points(n_draws), n_sbc)
+    gammas.flags.writeable = False
+    return gammas
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,7 @@ def ecdf_band(n_sbc, n_draws, level=0.95, n_sim=1000, seed=0):
     """The ``ECDFBand`` at ``level`` for n_sbc ranks on 0..n_draws, from n_sim simulated null sets (seeded)."""
     check_positive(n_sbc, "n_sbc", integer=True)
     check_fraction(level, "level", include_zero=False)
-    gamma_level = np.quantile(_null_gammas(n_sbc, n_draws, n_sim, seed), 1 - level)
+    gamma_level = np.quantile(_null_gammas(int(n_sbc), int(n_draws), int(n_sim), seed), 1 - level)
     z = checked_points(n_draws)
     lower = stats.binom.ppf(gamma_level / 2, n_sbc, z) / n_sbc
     upper = stats.binom.ppf(1 - gamma_level / 2, n_sbc, z) / n_sbc
@@ -116,5 +121,5 @@ def sbc_uniformity(ranks, n_draws, n_sim=1000, seed=0):
     simulated null sets whose gamma is at most the observed one. Below 0.01: miscalibrated at the 1 % level."""
     ranks = _checked_ranks(ranks, n_draws)
     observed = _gamma(rank_ecdf(ranks, n_draws), checked_points(n_draws), len(ranks))
-    null = np.sort(_null_gammas(len(ranks), n_draws, n_sim, seed))
+    null = np.sort(_null_gammas(len(ranks), int(n_draws), int(n_sim), seed))
     return (1 + np.searchsorted(null, observed, side="right")) / (n_sim + 1)

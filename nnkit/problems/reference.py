@@ -31,7 +31,8 @@ class ImportanceReference:
         if not callable(simulate) or not callable(sample_prior):
             raise TypeError("simulate and sample_prior must be callables: theta (m, d) -> y (m, k) and "
                             "(n, seed) -> theta (n, d)")
-        self.simulate, self.sample_prior, self.noise_sd = simulate, sample_prior, noise_sd
+        check_per_output(noise_sd, "noise_sd", np.size(noise_sd))   # positive, before any run; the count is
+        self.simulate, self.sample_prior, self.noise_sd = simulate, sample_prior, noise_sd   # checked on the outputs
         self.n_runs = check_positive(n_runs, "n_runs", integer=True)
         self.chunk = check_positive(chunk, "chunk", integer=True)
         self.ess_floor = check_positive(ess_floor, "ess_floor")
