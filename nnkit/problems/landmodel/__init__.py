@@ -8,7 +8,7 @@ Command line: ``python -m nnkit.problems.landmodel ensemble|observations|referen
 from .data import (DATA_DIR, Ensemble, Observations, load_ensemble, load_observations, make_ensemble,
                    make_observations, noise_sd, write_ensemble, write_observations)
 from .model import (DEFAULT_STRUCTURE, OUT_OF_MODEL, OUTPUT_NAMES, OUTPUT_UNITS, OUTPUT_VARIABLES, Structure,
-                    root_fractions, simulate)
+                    root_fractions, simulate, spin_up_drift)
 from .parameters import (DEFAULTS, LOWER, PARAMETER_NAMES, PARAMETERS, UPPER, check_theta, from_unit, sample_prior,
                          to_unit)
 from .reference import CALIBRATED_OUTPUTS, Reference, load_reference, make_reference, observed, reference_sampler
@@ -19,4 +19,4 @@ __all__ = ["CALIBRATED_OUTPUTS", "DATA_DIR", "DEFAULTS", "DEFAULT_STRUCTURE", "E
            "Reference", "Structure", "UPPER", "Weather", "YEARS", "check_theta", "from_unit", "load_ensemble",
            "load_observations", "load_reference", "make_ensemble", "make_observations", "make_reference",
            "moflux_weather", "noise_sd", "observed", "reference_sampler", "root_fractions", "sample_prior",
-           "simulate", "to_unit", "write_ensemble", "write_observations"]
+           "simulate", "spin_up_drift", "to_unit", "write_ensemble", "write_observations"]

@@ -1,36 +1,38 @@
 """The daily mini land model of a deciduous oak-hickory forest, vectorised over ensemble members.
 
 Per day, for all members at once (arrays shaped (n,) or (n, n_layers)):
-1. Phenology (ELM's seasonal-deciduous scheme): growing degree days of soil temperature from 1 January reach
-   crit_onset_gdd -> half the leaf and fine-root storage is displayed over 30 days; after the summer solstice the
-   day length falls below crit_dayl -> leaves and fine roots drop to litter over 15 days. Hard frosts on
-   out-leaves kill part of them (the April 2007 freeze). LAI = slatop * leaf C.
+1. Phenology (``phenology``, ELM's seasonal-deciduous scheme): onset after crit_onset_gdd growing degree days,
+   offset when the day length falls below crit_dayl, frost kill of out-leaves. LAI = slatop * leaf C.
 2. GPP: big leaf, Rubisco (Vcmax25 = 17.19 flnr / slatop umol/m2/s, leaf C:N 25) and light co-limitation
-   (non-rectangular hyperbola), times the water-stress factor btran = sum_j r_j w_j over soil layers (Zeng root
-   fractions r_j with roota_par 6 and rootb_par) and a vapour-pressure-deficit factor.
+   (non-rectangular hyperbola), CO2 through the leaf-internal CO2 (0.7 C_a), and a vapour-pressure-deficit factor.
+   As in ELM the water-stress factor btran = sum_j r_j w_j over soil layers (Zeng root fractions r_j with
+   roota_par 6 and rootb_par) scales Vcmax: drought bites where Rubisco limits.
 3. Maintenance respiration of leaf, fine root and live wood: N * br_mr * 1.5^((T - 20)/10); growth
    respiration 0.3 of new tissue.
 4. Allocation (ELM allometry: froot_leaf, stem_leaf dynamic with last year's NPP) limited by mineral N from
    decomposition: new leaf and fine-root C go to storage (displayed next spring), wood grows at once. Carbon the
    plant cannot pair with N is not fixed (GPP down-regulation), so frootcn shapes growth.
 5. Heterotrophic respiration from litter, coarse woody debris and soil carbon (Q10 2, moisture limited).
-6. Water: interception, top-down filling of five soil layers to field capacity, drainage; Priestley-Taylor energy
-   split into interception loss, transpiration (canopy cover * btran, drawn from layers by r_j w_j) and soil
-   evaporation (bare fraction * top-layer wetness). LH = latent heat of the three.
+6. Water (``hydrology``): interception, top-down filling of five soil layers to field capacity, drainage;
+   transpiration from the stomatal conductance that photosynthesis sets (Medlyn) through Penman-Monteith, capped by
+   the available energy and drawn from layers by r_j w_j; soil evaporation (bare fraction * top-layer wetness).
+   LH = latent heat of the three.
 Outputs for 2006-2010: annual NEE (gC/m2/yr, negative = sink), annual mean LAI (m2/m2), annual mean LH (W/m2).
-The state is spun up by cycling the forcing before the recorded 5 years.
+Before the recorded 5 years the slow pools are spun up to equilibrium and through the stand's history (``spinup``).
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .hydrology import LATENT_HEAT, PSYCHROMETRIC, SECONDS_PER_DAY, water_step
 from .parameters import check_theta
+from .phenology import phenology_step
+from .spinup import advance, spin_up
 from .weather import DAYS_PER_YEAR, YEARS, moflux_weather
 
-LATENT_HEAT = 2.45e6  # J/kg
-SECONDS_PER_DAY = 86400.0
 OUTPUT_NAMES = tuple(f"{v}_{y}" for v in ("NEE", "LAI", "LH") for y in YEARS)
 OUTPUT_UNITS = {"NEE": "gC/m2/yr", "LAI": "m2/m2", "LH": "W/m2"}
 OUTPUT_VARIABLES = ("NEE", "LAI", "LH")
@@ -55,7 +57,7 @@ class Structure:
     ndays_off: int = 15
     light_extinction: float = 0.5
     vcmax_canopy_decay: float = 0.25  # kn of the Vcmax profile through the canopy
-    quantum_yield: float = 0.05  # mol C per mol absorbed photons, before the CO2 factor
+    quantum_yield: float = 0.042  # mol C per mol absorbed photons, before the CO2 factor
     vpd_sensitivity: float = 0.15  # 1/kPa: GPP factor exp(-s * VPD)
     frost_kill_temperature: float = -2.0  # degC: Tmin below this kills out-leaves ...
     frost_kill_per_degree: float = 0.15  # ... this fraction per degree colder (at most 0.8)
@@ -72,9 +74,15 @@ class Structure:
     n_deposition: float = 1.0  # gN/m2/yr
     n_loss: float = 0.002  # 1/day of the mineral N pool
     interception_per_lai: float = 0.15  # mm per unit LAI
+    co2_ppm: float = 386.0  # C_a of 2006-2010; leaf-internal CO2 is 0.7 C_a
+    co2_past_ppm: float = 325.0  # mean C_a of 1920-2000, under which the slow pools built up (spin-up)
+    medlyn_g1: float = 4.5  # kPa^0.5, stomatal slope of deciduous broadleaf trees
+    aerodynamic_conductance: float = 0.1  # m/s, a tall rough canopy
     priestley_taylor: float = 1.26
     soil_evaporation_factor: float = 0.8
-    initial_soil_c: float = 10000.0  # gC/m2
+    stand_age: float | None = 85.0  # years since the clear-cut of the second-growth forest; None: never cut
+    harvest_removed: float = 0.8  # fraction of the dead (stem) wood taken off-site; the rest is slash
+    initial_soil_c: float = 10000.0  # gC/m2: starting guesses, replaced by the equilibrium spin-up
     initial_cwd_c: float = 3500.0
     initial_deadwood_c: float = 14000.0
     initial_livewood_c: float = 400.0
@@ -97,8 +105,8 @@ def root_fractions(rootb_par, layer_bottoms, roota_par=6.0):
     return frac / frac.sum(axis=1, keepdims=True)
 
 
-def _forcing_terms(weather, s):
-    """Per-day scalars that depend only on the weather (computed once for all members)."""
+def _forcing_terms(weather, s, co2_ppm):
+    """Per-day scalars that depend only on the weather and the CO2 (computed once for all members)."""
     t = weather.tmean
     t_day = 0.5 * (weather.tmean + weather.tmax)
     tsoil = np.empty_like(t)
@@ -109,12 +117,12 @@ def _forcing_terms(weather, s):
     # Rubisco temperature response (Q10 2.4 with high-temperature decline), zero in frost
     f_vcmax = np.where(t_day > 0, 2.4 ** ((t_day - 25) / 10) / (1 + np.exp(0.3 * (t_day - 40))), 0.0)
     gamma_star = 42.75 * 1.37 ** ((t_day - 25) / 10)
-    ci = 0.7 * 390.0
+    ci = 0.7 * co2_ppm
     km = 405.0 * 2.1 ** ((t_day - 25) / 10) * (1 + 210.0 / 278.0)
     par_daytime = 0.5 * 4.6 * weather.sw * SECONDS_PER_DAY / weather.dayl  # umol photons /m2/s while the sun is up
     slope = 4098 * 0.6108 * np.exp(17.27 * t / (t + 237.3)) / (t + 237.3) ** 2  # kPa/K
     rn = np.maximum(0.8 * weather.sw - 45.0, 0.0)  # daily net radiation of a forest, W/m2
-    pt_mm = s.priestley_taylor * slope / (slope + 0.066) * rn * SECONDS_PER_DAY / LATENT_HEAT
+    pt_mm = s.priestley_taylor * slope / (slope + PSYCHROMETRIC) * rn * SECONDS_PER_DAY / LATENT_HEAT
     return dict(
         rubisco=f_vcmax * (ci - gamma_star) / (ci + km),
         light=par_daytime * s.quantum_yield * np.clip((ci - gamma_star) / (ci + 2 * gamma_star), 0, None),
@@ -125,30 +133,40 @@ def _forcing_terms(weather, s):
         hr_temp=s.q10_hr ** ((tsoil - 20) / 10) / DAYS_PER_YEAR,
         gdd=np.maximum(tsoil, 0.0),
         pt_mm=pt_mm,
+        co2_ppm=co2_ppm,
+        rn_day=rn * SECONDS_PER_DAY / weather.dayl,  # W/m2 while the sun is up
+        slope=4098 * 0.6108 * np.exp(17.27 * t_day / (t_day + 237.3)) / (t_day + 237.3) ** 2,  # daytime, kPa/K
+        molar_volume=8.314 * (t_day + 273.15) / 101325.0,  # m3 of air per mol
         frost=np.clip((s.frost_kill_temperature - weather.tmin) * s.frost_kill_per_degree, 0.0, 0.8),
     )
 
 
-def simulate(theta, structure=DEFAULT_STRUCTURE, weather=None, spinup_cycles=3, daily=False):
+def simulate(theta, structure=DEFAULT_STRUCTURE, weather=None, daily=False):
     """Run the model for parameters theta (n, 8) (see ``PARAMETERS``); return outputs (n, 15) in the column order
     ``OUTPUT_NAMES`` (NEE 2006-2010, LAI 2006-2010, LH 2006-2010).
 
-    structure: the model's fixed constants; weather: a ``Weather`` (default ``moflux_weather()``); spinup_cycles:
-    passes through the 5-year forcing before the recorded one. With daily=True also return a dict of daily series
-    (n, n_days): gpp, ra, rh, nee (gC/m2/day), lai, lh (W/m2), btran.
+    structure: the model's fixed constants; weather: a ``Weather`` (default ``moflux_weather()``). The state is
+    spun up first (``spinup``: slow pools to equilibrium, then the stand's history). With daily=True also return a
+    dict of daily series (n, n_days): gpp, ra, rh, nee (gC/m2/day), lai, lh (W/m2), btran.
     """
+    model = _new_model(theta, structure, weather)
+    spin_up(model)
+    series = model.run(record=True)
+    outputs = _annual_outputs(series, model.weather.n_days // DAYS_PER_YEAR)
+    return (outputs, series) if daily else outputs
+
+
+def spin_up_drift(theta, structure=DEFAULT_STRUCTURE, weather=None):
+    """Spin the model up for parameters theta (n, 8); return how much the last equilibrium pass changed total
+    ecosystem carbon, (n,) gC/m2/yr (see ``spinup``)."""
+    return spin_up(_new_model(theta, structure, weather))
+
+
+def _new_model(theta, structure, weather):
     theta = check_theta(theta)
     if not isinstance(structure, Structure):
         raise TypeError(f"structure must be a landmodel.Structure; got {type(structure).__name__}")
-    if not isinstance(spinup_cycles, int) or spinup_cycles < 0:
-        raise ValueError(f"spinup_cycles must be a non-negative int; got {spinup_cycles!r}")
-    weather = moflux_weather() if weather is None else weather
-    model = _Model(theta, structure, weather)
-    for _ in range(spinup_cycles):
-        model.run(record=False)
-    series = model.run(record=True)
-    outputs = _annual_outputs(series, weather.n_days // DAYS_PER_YEAR)
-    return (outputs, series) if daily else outputs
+    return _Model(theta, structure, moflux_weather() if weather is None else weather)
 
 
 def _annual_outputs(series, n_years):
@@ -156,6 +174,9 @@ def _annual_outputs(series, n_years):
     by_year = {k: series[k].reshape(n, n_years, DAYS_PER_YEAR) for k in ("nee", "lai", "lh")}
     return np.concatenate([by_year["nee"].sum(axis=2), by_year["lai"].mean(axis=2), by_year["lh"].mean(axis=2)],
                           axis=1)
+
+
+SHARED_ARRAYS = ("w_fc", "w_wp")  # the _Model's arrays that are not one row per member
 
 
 class _Model:
@@ -166,7 +187,8 @@ class _Model:
         (self.rootb, self.slatop, flnr, self.frootcn, self.froot_leaf, br_mr, self.crit_dayl,
          self.crit_gdd) = theta.T
         self.s, self.weather = s, weather
-        self.forcing = _forcing_terms(weather, s)
+        self.forcing = _forcing_terms(weather, s, s.co2_ppm)
+        self.past_forcing = _forcing_terms(weather, s, s.co2_past_ppm)  # for the spin-up
         self.rootfr = root_fractions(self.rootb, s.layer_bottoms, s.roota_par)
         dz_mm = np.diff(np.concatenate([[0.0], s.layer_bottoms])) * 1000.0
         self.w_fc, self.w_wp = s.theta_fc * dz_mm, s.theta_wp * dz_mm  # (n_layers,) mm
@@ -188,6 +210,22 @@ class _Model:
         self.cpool, self.sminn = zeros.copy(), np.full(n, 1.0)
         self.npp_last_year, self.npp_this_year = np.full(n, 600.0), zeros.copy()
         self.water = np.tile(self.w_fc, (n, 1))
+        self.tangent = None  # spinup's matrix of the slow pools' pass map, while it asks for it
+
+    def take(self, members):
+        """A model of the selected members (boolean mask (n,)) that shares the weather and the forcing."""
+        sub = copy.copy(self)
+        for name in self._member_arrays():
+            setattr(sub, name, getattr(self, name)[members].copy())
+        return sub
+
+    def put(self, members, sub):
+        """Write the state of ``sub`` (from ``take(members)``) back into these members."""
+        for name in self._member_arrays():
+            getattr(self, name)[members] = getattr(sub, name)
+
+    def _member_arrays(self):
+        return [k for k, v in vars(self).items() if isinstance(v, np.ndarray) and k not in SHARED_ARRAYS]
 
     def run(self, record):
         """One pass through the forcing; with record=True return the daily series (n, n_days)."""
@@ -207,7 +245,7 @@ class _Model:
         if doy == 1:
             self.gdd[:] = 0.0
             self.npp_last_year, self.npp_this_year = self.npp_this_year.copy(), np.zeros_like(self.npp_this_year)
-        self._phenology(day, doy)
+        phenology_step(self, day, doy)
         lai = self.slatop * self.leaf
 
         # soil water stress
@@ -218,11 +256,12 @@ class _Model:
         # photosynthesis: Rubisco and light co-limitation, then water and VPD stress
         k, kn = s.light_extinction, s.vcmax_canopy_decay
         fapar = 1 - np.exp(-k * lai)
-        a_c = self.vcmax25 * (1 - np.exp(-kn * lai)) / kn * f["rubisco"][day]
+        a_c = self.vcmax25 * btran * (1 - np.exp(-kn * lai)) / kn * f["rubisco"][day]  # ELM: btran scales Vcmax
         a_j = fapar * f["light"][day]
         total = a_c + a_j
         a = (total - np.sqrt(np.maximum(total**2 - 3.8 * a_c * a_j, 0.0))) / 1.9  # theta = 0.95
-        gpp_potential = a * btran * f["f_vpd"][day] * f["to_gc_per_day"][day]
+        assimilation = a * f["f_vpd"][day]  # umol/m2/s while the sun is up, before N limitation
+        gpp_potential = assimilation * f["to_gc_per_day"][day]
 
         # maintenance respiration
         mr = self.br_mr * ((self.leaf / s.leafcn + self.livewood / s.livewdcn) * f["q_air"][day]
@@ -262,73 +301,8 @@ class _Model:
         self.cwd += mortality - d_cwd
         self.soil += (1 - s.litter_respired) * d_litter + (1 - s.cwd_respired) * d_cwd - d_soil
         self.sminn += rh * s.mineralised_n_per_c + s.n_deposition / DAYS_PER_YEAR - s.n_loss * self.sminn
+        if self.tangent is not None:
+            advance(self.tangent, rate, s)
 
-        lh = self._water(day, lai, uptake_weight, btran, wetness[:, 0])
+        lh = water_step(self, day, lai, uptake_weight, btran, wetness[:, 0], assimilation)
         return gpp, ra, rh, ra + rh - gpp, lai, lh, btran
-
-    def _phenology(self, day, doy):
-        s, f = self.s, self.forcing
-        before_solstice = doy < 172
-        if before_solstice:
-            self.gdd += f["gdd"][day]
-        onset = ~self.leaves_on & before_solstice & (self.gdd >= self.crit_gdd)
-        if onset.any():
-            leaf_xfer = s.fstor2tran * self.leaf_stor[onset]
-            froot_xfer = s.fstor2tran * self.froot_stor[onset]
-            self.leaf_stor[onset] -= leaf_xfer
-            self.froot_stor[onset] -= froot_xfer
-            self.leaf_xfer_rate[onset] = leaf_xfer / s.ndays_on
-            self.froot_xfer_rate[onset] = froot_xfer / s.ndays_on
-            self.onset_days[onset] = s.ndays_on
-            self.leaves_on |= onset
-        growing = self.onset_days > 0
-        self.leaf += np.where(growing, self.leaf_xfer_rate, 0.0)
-        self.froot += np.where(growing, self.froot_xfer_rate, 0.0)
-        self.onset_days -= growing
-
-        frost = f["frost"][day]
-        if frost > 0:  # a hard frost kills part of the out-leaves
-            killed = frost * self.leaf
-            self.leaf -= killed
-            self.litter += killed
-
-        offset = self.leaves_on & (self.offset_days == 0) & (not before_solstice) & (
-            self.weather.dayl[day] < self.crit_dayl)
-        if offset.any():
-            self.offset_days[offset] = s.ndays_off
-            self.leaf_off_rate[offset] = self.leaf[offset] / s.ndays_off
-            self.froot_off_rate[offset] = self.froot[offset] / s.ndays_off
-        dropping = self.offset_days > 0
-        if dropping.any():
-            leaf_fall = np.where(dropping, np.minimum(self.leaf_off_rate, self.leaf), 0.0)
-            root_fall = np.where(dropping, np.minimum(self.froot_off_rate, self.froot), 0.0)
-            self.leaf -= leaf_fall
-            self.froot -= root_fall
-            self.litter += leaf_fall + root_fall
-            self.offset_days -= dropping
-            done = dropping & (self.offset_days == 0)
-            self.leaves_on &= ~done
-            self.litter[done] += self.leaf[done] + self.froot[done]
-            self.leaf[done] = 0.0
-            self.froot[done] = 0.0
-
-    def _water(self, day, lai, uptake_weight, btran, top_wetness):
-        """Update soil water for one day; return latent heat flux LH (W/m2)."""
-        s, f = self.s, self.forcing
-        rain = self.weather.precip[day]
-        energy = f["pt_mm"][day]  # mm/day of evaporation the available energy allows
-        intercepted = np.minimum(np.minimum(rain, s.interception_per_lai * lai), energy)
-        infiltration = rain - intercepted
-        for j in range(self.water.shape[1]):  # fill layers top-down to field capacity; the rest drains
-            self.water[:, j] += infiltration
-            infiltration = np.maximum(self.water[:, j] - self.w_fc[j], 0.0)
-            self.water[:, j] -= infiltration
-        energy_left = energy - intercepted
-        cover = 1 - np.exp(-s.light_extinction * lai)
-        transpiration = energy_left * cover * btran
-        share = uptake_weight / np.maximum(btran, 1e-12)[:, None]
-        self.water -= np.minimum(transpiration[:, None] * share, self.water - self.w_wp)
-        evaporation = energy_left * (1 - cover) * top_wetness * s.soil_evaporation_factor
-        evaporation = np.minimum(evaporation, np.maximum(self.water[:, 0] - 0.5 * self.w_wp[0], 0.0))
-        self.water[:, 0] -= evaporation
-        return (intercepted + transpiration + evaporation) * LATENT_HEAT / SECONDS_PER_DAY
