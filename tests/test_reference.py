@@ -50,7 +50,7 @@ def test_shipped_references_are_draws_inside_the_prior_with_their_making():
     for case in ("synthetic_1", "synthetic_2", "out_of_model"):
         reference = lm.load_reference(case)
         assert reference.draws.shape == (6000, 8) and reference.n_runs == 200_000 and reference.seed == 7
-        assert reference.ess > 20_000
+        assert reference.ess > (5000 if case == "out_of_model" else 20_000)   # model error: fewer runs match
         assert np.all(reference.draws >= lm.LOWER) and np.all(reference.draws <= lm.UPPER)
         informed = reference.draws.std(axis=0) / (lm.UPPER - lm.LOWER) < 0.8 / np.sqrt(12)
         assert informed[lm.PARAMETER_NAMES.index("rootb_par")]                 # LH informs the root profile
@@ -58,9 +58,9 @@ def test_shipped_references_are_draws_inside_the_prior_with_their_making():
 
 @pytest.mark.slow
 def test_a_smaller_regeneration_agrees_within_monte_carlo_error():
-    """10,000 fresh prior runs (another seed, ESS about 2,000) against the shipped 200,000-run reference of
+    """20,000 fresh prior runs (another seed, ESS about 2,300) against the shipped 200,000-run reference of
     synthetic_1; 1000 draws, so that resampling repeats few runs."""
-    sampler = lm.reference_sampler(n_runs=10_000, seed=11)
+    sampler = lm.reference_sampler(n_runs=20_000, seed=11)
     fresh = lm.make_reference("synthetic_1", sampler, n_draws=1000, draw_seed=1)
     shipped = lm.load_reference("synthetic_1")
     u_fresh, u_shipped = lm.to_unit(fresh.draws), lm.to_unit(shipped.draws)
