@@ -44,7 +44,7 @@ def seconds_per_iteration(n_particles, device, n_iter=300):
     ens = lm.load_ensemble()
     x, y = lm.to_unit(ens.parameters[:500]), ens.outputs[:500]
     SVGDRegressor(n_particles=n_particles, n_iter=20, device=device).fit(x, y)  # warm-up
-    reg = SVGDRegressor(n_particles=n_particles, n_iter=n_iter, val_fraction=0.0, device=device).fit(x, y)
+    reg = SVGDRegressor(n_particles=n_particles, n_iter=n_iter, device=device).fit(x, y)
     return reg.history["seconds"] / n_iter
 
 

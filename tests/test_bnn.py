@@ -64,8 +64,8 @@ def test_batched_forward_equals_a_loop_over_particles():
 
 @pytest.mark.slow
 def test_fit_learns_a_smooth_function_and_splits_the_variance():
-    x, y, f = smooth_data(600)  # 60 dev rows calibrate the band
-    reg = SVGDRegressor(hidden=20, n_particles=10, n_iter=800, lr=3e-3, seed=1).fit(x, y)
+    x, y, f = smooth_data(600)  # 60 held-out rows only monitor: the particles' own gamma sets the noise
+    reg = SVGDRegressor(hidden=20, n_particles=10, n_iter=800, lr=3e-3, val_fraction=0.1, seed=1).fit(x, y)
     x_test, y_test, f_test = smooth_data(500, seed=5)
     pred = reg.predict(x_test)
     assert pred.mean.shape == pred.variance.shape == (500, 2)
@@ -83,6 +83,34 @@ def test_fit_learns_a_smooth_function_and_splits_the_variance():
     assert history["train_loss"][-1] < 0.1 * history["train_loss"][0] and history["step"][-1] == 799
     assert len(history["val_loss"]) == len(history["step"]) == len(history["log_posterior"])
     assert history["val_loss"][-1] < history["val_loss"][0] and history["best_step"] == 799
+
+
+def test_each_particle_keeps_its_own_gamma_at_its_conditional_mode():
+    x, y, _ = smooth_data(300)
+    reg = SVGDRegressor(hidden=10, n_particles=6, n_iter=300, lr=3e-3, seed=2).fit(x, y)
+    xs, ys = reg.inputs(x), torch.as_tensor(reg.y_scale(y), dtype=torch.float32)
+    with torch.no_grad():
+        sse = ((reg.particle_outputs(reg.particles, xs) - ys) ** 2).sum(dim=1)  # (S, k)
+        gamma = reg.log_gamma(reg.particles).exp()
+    torch.testing.assert_close(gamma, (150 + reg.a0) / (0.5 * sse + reg.b0))
+    assert gamma.std(dim=0).min() > 0  # per particle, not one shared value
+
+
+def test_refit_gamma_to_coverage_is_an_explicit_option_on_held_out_rows():
+    x, y, _ = smooth_data(400)
+    reg = SVGDRegressor(hidden=10, n_particles=6, n_iter=300, lr=3e-3, val_fraction=0.2, seed=2,
+                        refit_gamma_to_coverage=True).fit(x, y)
+    gamma = reg.log_gamma(reg.particles).exp()
+    assert torch.allclose(gamma, gamma[0].expand_as(gamma))  # one band-matching value for all particles
+    x_test, y_test, _ = smooth_data(2000, seed=7)
+    pred = reg.predict(x_test)
+    assert 0.92 <= coverage(y_test, pred.mean, pred.std) <= 0.98
+    with pytest.raises(ValueError, match="needs held-out rows: set val_fraction > 0"):
+        SVGDRegressor(refit_gamma_to_coverage=True)
+    with pytest.raises(ValueError, match="at least 20 held-out rows"):
+        SVGDRegressor(n_iter=2, val_fraction=0.1, refit_gamma_to_coverage=True).fit(x[:50], y[:50])
+    with pytest.raises(TypeError, match="refit_gamma_to_coverage must be True or False"):
+        SVGDRegressor(refit_gamma_to_coverage="yes")
 
 
 def test_same_seed_same_prediction():

@@ -40,15 +40,18 @@ class SVGDRegressor(Regressor):
     Training: ``n_iter`` SVGD steps on cyclic mini-batches of ``batch_size`` rows (the whole set when smaller; the
     likelihood scaled by n / batch) with Adam at learning rate ``lr``. The defaults follow the reference code (20
     particles, 50 hidden units, batch 100, step 1e-3, 2000 iterations); larger steps let the weights collapse onto
-    their prior (lambda grows, W -> 0) on small training sets. After training, gamma_k is re-fitted on held-out
-    rows (``val_fraction`` of the data, used only when that makes at least 20 rows) so that the 2-sd band holds
-    95.45 % of their errors, as the reference code re-fits gamma on its dev set. device: "cpu", "cuda", "auto".
-    ``history`` records every 10 steps the training and validation MSE of the predictive mean (standardised units)
-    and "log_posterior", the particles' mean log posterior per training row.
+    their prior (lambda grows, W -> 0) on small training sets. Each particle keeps the noise precision gamma_s it
+    was sampled with, as in the paper. ``refit_gamma_to_coverage=True`` instead re-fits every particle's gamma_k
+    after training on held-out rows (``val_fraction`` of the data, which must then make at least 20 rows) so that
+    the 2-sd band holds 95.45 % of their errors. Held-out rows are not trained on; with the default
+    val_fraction=0 the network sees every row, as a deterministic baseline does. device: "cpu", "cuda", "auto".
+    ``history`` records every 10 steps the training (and, with held-out rows, validation) MSE of the predictive
+    mean (standardised units) and "log_posterior", the particles' mean log posterior per training row.
     """
 
     def __init__(self, hidden=50, n_particles=20, n_iter=2000, lr=1e-3, activation="relu", a0=1.0, b0=0.1,
-                 batch_size=100, val_fraction=0.1, seed=0, device="cpu", progress=False):
+                 batch_size=100, val_fraction=0.0, refit_gamma_to_coverage=False, seed=0, device="cpu",
+                 progress=False):
         self.hidden = check_positive(hidden, "hidden", integer=True)
         self.n_particles = check_positive(n_particles, "n_particles", integer=True)
         self.n_iter = check_positive(n_iter, "n_iter", integer=True)
@@ -57,6 +60,11 @@ class SVGDRegressor(Regressor):
         self.a0, self.b0 = check_positive(a0, "a0"), check_positive(b0, "b0")
         self.batch_size = check_positive(batch_size, "batch_size", integer=True)
         self.val_fraction = check_fraction(val_fraction, "val_fraction")
+        if not isinstance(refit_gamma_to_coverage, bool):
+            raise TypeError(f"refit_gamma_to_coverage must be True or False; got {refit_gamma_to_coverage!r}")
+        if refit_gamma_to_coverage and val_fraction == 0:
+            raise ValueError("refit_gamma_to_coverage=True needs held-out rows: set val_fraction > 0 (e.g. 0.1)")
+        self.refit_gamma_to_coverage = refit_gamma_to_coverage
         self.seed, self.device, self.progress = seed, get_device(device), progress
 
     # particle layout ------------------------------------------------------------------------------------------
@@ -115,6 +123,9 @@ class SVGDRegressor(Regressor):
         xs, ys = self.prepare(x, y)
         rng = np.random.default_rng(self.seed)
         train, val = split_validation(xs.shape[0], self.val_fraction, 20, rng)
+        if self.refit_gamma_to_coverage and not len(val):
+            raise ValueError(f"refit_gamma_to_coverage needs at least 20 held-out rows; val_fraction="
+                             f"{self.val_fraction} of {xs.shape[0]} rows gives fewer: raise val_fraction or the rows")
         x_train, y_train = to_tensor(xs[train], self.device), to_tensor(ys[train], self.device)
         x_val, y_val = to_tensor(xs[val], self.device), to_tensor(ys[val], self.device)
         n = x_train.shape[0]
@@ -140,14 +151,24 @@ class SVGDRegressor(Regressor):
         if not torch.all(torch.isfinite(particles)):
             raise FloatingPointError(f"SVGD diverged; lower lr={self.lr}")
         self.particles = particles.detach()
-        if len(val):
-            self._calibrate_noise(x_val, y_val)
+        self._settle_gamma(x_train, y_train)
+        if self.refit_gamma_to_coverage:
+            self._refit_gamma_to_coverage(x_val, y_val)
         return self
+
+    def _settle_gamma(self, x, y):
+        """Move every particle's log gamma_k to the mode of its posterior given the particle's network, on the
+        training rows: gamma = (n/2 + a0) / (SSE/2 + b0). That is where SVGD's gamma coordinates head (the log
+        posterior is concave in log gamma), but Adam moves them by about lr per step: from the untrained network's
+        error to the trained one's is several units of log gamma, thousands of steps at lr = 1e-3."""
+        with torch.no_grad():
+            sq_err = ((self.particle_outputs(self.particles, x) - y) ** 2).sum(dim=1)  # (S, k)
+            self.log_gamma(self.particles)[:] = torch.log((0.5 * x.shape[0] + self.a0) / (0.5 * sq_err + self.b0))
 
     def _mean_mse(self, particles, x, y):
         return float(((self.particle_outputs(particles, x).mean(dim=0) - y) ** 2).mean())
 
-    def _calibrate_noise(self, x_dev, y_dev):
+    def _refit_gamma_to_coverage(self, x_dev, y_dev):
         """Set every particle's gamma_k so that the predictive band mean +- 2 sd, with variance aleatoric +
         epistemic, holds 95.45 % of the dev errors of output k, as a Gaussian band would (aleatoric floored at 1 %
         of the total). Matching the band rather than the mean squared error keeps it calibrated when the errors
