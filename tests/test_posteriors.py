@@ -12,7 +12,7 @@ from nnkit.inference.dbuq import DBUQ
 from nnkit.inference.flows import INNCalibrator
 from nnkit.inference.metrics import marginal_w1
 from nnkit.inference.diagnostics import ess_bulk, rhat
-from nnkit.inference.posteriors import MCMCSampler, SurrogatePosterior, SVGDSampler
+from nnkit.inference.posteriors import MCMCSampler, SurrogatePosterior, SVGDSampler, residual_correlation
 from nnkit.problems.square_toy import SquareToy, sample_grid_density
 
 
@@ -67,7 +67,7 @@ def surrogate():
     x = BOX.from_unit(rng.random((200, 2)))
     u = BOX.to_unit(x)
     y = np.c_[u.sum(axis=1), u[:, 0] - u[:, 1]]
-    return SVGDRegressor(n_iter=200, n_particles=5, hidden=10).fit(x, y)
+    return SVGDRegressor(n_iter=600, n_particles=5, hidden=10, lr=3e-3).fit(x, y)
 
 
 def test_predictive_tensors_match_predict(surrogate):
@@ -89,6 +89,31 @@ def test_surrogate_posterior_is_the_gaussian_likelihood_on_the_box(surrogate):
     assert log_p[2] == log_p[3] == -math.inf and log_p.dtype == torch.float64
 
 
+def test_correlated_errors_give_the_multivariate_gaussian_likelihood(surrogate):
+    r = np.array([[1.0, 0.8], [0.8, 1.0]])
+    posterior = SurrogatePosterior(surrogate, noise_sd=[0.1, 0.2], box=BOX, error_correlation=r)
+    x = torch.tensor([[0.5, 150.0], [0.2, 290.0], [0.9, 120.0]], dtype=torch.float64)
+    y_obs = torch.tensor([1.0, 0.0])
+    mean, var = surrogate.predictive_tensors(x)
+    sd = var.sqrt()
+    cov = sd[:, :, None] * torch.tensor(r, dtype=torch.float32) * sd[:, None, :] + torch.diag(torch.tensor([0.01, 0.04]))
+    exact = torch.distributions.MultivariateNormal(mean, covariance_matrix=cov).log_prob(y_obs) + math.log(2 * math.pi)
+    torch.testing.assert_close(posterior.log_likelihood(x, y_obs), exact, rtol=1e-5, atol=1e-5)
+    independent = SurrogatePosterior(surrogate, [0.1, 0.2], BOX, error_correlation=np.eye(2))
+    torch.testing.assert_close(independent.log_likelihood(x, y_obs),
+                               SurrogatePosterior(surrogate, [0.1, 0.2], BOX).log_likelihood(x, y_obs))
+
+
+def test_residual_correlation_recovers_correlated_errors(surrogate):
+    rng = np.random.default_rng(3)
+    x = BOX.from_unit(rng.random((4000, 2)))
+    with torch.no_grad():
+        mean, var = (v.double().numpy() for v in surrogate.predictive_tensors(torch.tensor(x)))
+    z = rng.multivariate_normal([0, 0], [[1.0, -0.6], [-0.6, 1.0]], size=4000)
+    r = residual_correlation(surrogate, x, mean + np.sqrt(var) * z)
+    assert r[0, 1] == pytest.approx(-0.6, abs=0.03) and np.allclose(np.diag(r), 1.0)
+
+
 def test_surrogate_posterior_bad_input(surrogate):
     with pytest.raises(ValueError, match="y_obs must hold 2 values"):
         SurrogatePosterior(surrogate, 0.1, BOX).log_posterior([1.0, 2.0, 3.0])
@@ -100,6 +125,14 @@ def test_surrogate_posterior_bad_input(surrogate):
         SurrogatePosterior(object(), 0.1, BOX)
     with pytest.raises(ValueError, match="box must have 2 dimensions"):
         SurrogatePosterior(surrogate, 0.1, BoxTransform([0.0], [1.0]))
+    with pytest.raises(ValueError, match="error_correlation must be a \\(2, 2\\) correlation matrix"):
+        SurrogatePosterior(surrogate, 0.1, BOX, error_correlation=np.eye(3))
+    with pytest.raises(ValueError, match="unit diagonal"):
+        SurrogatePosterior(surrogate, 0.1, BOX, error_correlation=[[2.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="positive definite"):
+        SurrogatePosterior(surrogate, 0.1, BOX, error_correlation=[[1.0, 1.0], [1.0, 1.0]])
+    with pytest.raises(ValueError, match="held-out runs"):
+        residual_correlation(surrogate, np.zeros((2, 2)), np.zeros((2, 2)))
     with pytest.raises(TypeError, match="posterior must have a box"):
         MCMCSampler(surrogate)
 

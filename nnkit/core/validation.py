@@ -95,3 +95,16 @@ def check_regression_data(x, y):
     if x.shape[0] < 2:
         raise ValueError(f"x needs at least 2 samples to fit; got {x.shape[0]}")
     return x, y
+
+
+def check_correlation(value, k, name="error_correlation"):
+    """A correlation matrix (k, k): symmetric, unit diagonal, positive definite; returned as float64."""
+    r = as_float_array(value, name, ndim=2)
+    if r.shape != (k, k):
+        raise ValueError(f"{name} must be a ({k}, {k}) correlation matrix; got shape {r.shape}")
+    if not (np.allclose(r, r.T, atol=1e-8) and np.allclose(np.diag(r), 1.0, atol=1e-8)):
+        raise ValueError(f"{name} must be symmetric with a unit diagonal (a correlation matrix)")
+    if np.linalg.eigvalsh(r).min() <= 1e-10:
+        raise ValueError(f"{name} must be positive definite; its smallest eigenvalue is "
+                         f"{np.linalg.eigvalsh(r).min():.3g} (more held-out runs than outputs make it so)")
+    return r

@@ -17,18 +17,21 @@ import torch
 
 from ..core.runtime import get_device
 from ..core.scaling import BoxTransform
-from ..core.validation import check_observation, check_per_output, check_positive
+from ..core.validation import (as_float_array, check_correlation, check_observation, check_per_output,
+                               check_positive)
 from .mcmc import MCMCResult, adaptive_metropolis
 from .svgd import svgd
 
 
 class SurrogatePosterior:
     """Posterior of parameters x on ``box`` under a fitted surrogate of the simulator: uniform prior on the box,
-    y_obs ~ N(f(x), noise_sd^2 + v(x)) per output, with the surrogate's predictive mean f and variance v
-    (``surrogate.predictive_tensors``, e.g. an ``SVGDRegressor`` trained on parameters in their own units).
+    y_obs ~ N(f(x), diag(noise_sd^2) + D(x) R D(x)), with the surrogate's predictive mean f and sd D(x)
+    (``surrogate.predictive_tensors``, e.g. an ``SVGDRegressor`` trained on parameters in their own units) and R the
+    correlation (k, k) of its errors across outputs: ``error_correlation``, e.g. ``residual_correlation`` of held-out
+    runs. The default, None, takes the errors as independent (R = identity).
     """
 
-    def __init__(self, surrogate, noise_sd, box):
+    def __init__(self, surrogate, noise_sd, box, error_correlation=None):
         if not hasattr(surrogate, "predictive_tensors"):
             raise TypeError(f"surrogate must provide predictive_tensors(x) (e.g. a fitted SVGDRegressor); got "
                             f"{type(surrogate).__name__}")
@@ -37,15 +40,24 @@ class SurrogatePosterior:
         if box.dim != surrogate.n_inputs:
             raise ValueError(f"box must have {surrogate.n_inputs} dimensions (the surrogate's inputs); got {box.dim}")
         self.surrogate, self.box = surrogate, box
-        self.noise_var = torch.as_tensor(check_per_output(noise_sd, "noise_sd", surrogate.n_outputs) ** 2,
-                                         dtype=torch.float32)
+        k = surrogate.n_outputs
+        self.noise_var = torch.as_tensor(check_per_output(noise_sd, "noise_sd", k) ** 2, dtype=torch.float32)
+        self.error_correlation = None if error_correlation is None else torch.as_tensor(
+            check_correlation(error_correlation, k), dtype=torch.float32)
 
     def log_likelihood(self, x, y_obs):
-        """log N(y_obs; f(x), noise_sd^2 + v(x)) up to a constant, (n,), for parameters x (n, d) and y_obs (k,)."""
+        """log N(y_obs; f(x), Sigma(x)) up to a constant, (n,), for parameters x (n, d) and y_obs (k,)."""
         mean, var = self.surrogate.predictive_tensors(x)
-        var = var + self.noise_var.to(var.device)
-        resid2 = (mean - y_obs.to(mean.device)) ** 2
-        return -0.5 * (resid2 / var + torch.log(var)).sum(dim=1)
+        resid = mean - y_obs.to(mean.device)
+        noise_var = self.noise_var.to(var.device)
+        if self.error_correlation is None:
+            var = var + noise_var
+            return -0.5 * (resid**2 / var + torch.log(var)).sum(dim=1)
+        sd = var.sqrt()
+        cov = sd[:, :, None] * self.error_correlation.to(var.device) * sd[:, None, :] + torch.diag(noise_var)
+        chol = torch.linalg.cholesky(cov)  # (n, k, k)
+        z = torch.linalg.solve_triangular(chol, resid[:, :, None], upper=False)[:, :, 0]
+        return -0.5 * (z**2).sum(dim=1) - torch.log(torch.diagonal(chol, dim1=1, dim2=2)).sum(dim=1)
 
     def log_posterior(self, y_obs):
         """log p(x | y_obs) up to a constant: a torch function (n, d) -> (n,) in x's dtype, -inf outside the box."""
@@ -60,6 +72,19 @@ class SurrogatePosterior:
             return torch.where(inside, log_lik, torch.full_like(log_lik, -math.inf))
 
         return log_prob
+
+
+def residual_correlation(surrogate, x, y):
+    """Correlation (k, k) of a surrogate's standardised errors (y - f(x)) / D(x) across its k outputs, from held-out
+    runs x (n, d) and y (n, k) that it was not trained on (n > k): the R of ``SurrogatePosterior``."""
+    x, y = as_float_array(x, "x", ndim=2), as_float_array(y, "y", ndim=2)
+    if x.shape[0] != y.shape[0] or y.shape[1] != surrogate.n_outputs or x.shape[0] <= y.shape[1]:
+        raise ValueError(f"x (n, {surrogate.n_inputs}) and y (n, {surrogate.n_outputs}) need the same n > "
+                         f"{surrogate.n_outputs} held-out runs; got {x.shape} and {y.shape}")
+    with torch.no_grad():
+        mean, var = surrogate.predictive_tensors(torch.as_tensor(x, dtype=torch.float64))
+    z = (y - mean.double().cpu().numpy()) / np.sqrt(var.double().cpu().numpy())
+    return np.corrcoef(z, rowvar=False)
 
 
 def latin_hypercube(n, d, seed=0):
