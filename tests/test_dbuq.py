@@ -72,7 +72,8 @@ def test_kernel_ess_counts_equal_weights():
 @pytest.fixture(scope="module")
 def toy_dbuq():
     x, y = SquareToy().simulate(20000, seed=0)  # enough runs near y = 1 that the two modes weigh alike
-    return DBUQ(y_bandwidth=0.063, n_labels=5000, n_neighbours=512, n_iter=1500, seed=0).fit(x, y)
+    return DBUQ(y_bandwidth=0.063, eps=1e-4, ode_steps=100, n_labels=5000, n_neighbours=512, n_iter=1500,
+                seed=0).fit(x, y)
 
 
 @pytest.mark.slow

@@ -146,7 +146,8 @@ def toy_samplers():
         "MCMC": MCMCSampler(toy, n_chains=32, n_steps=1200, initial_scale=0.02),
         "SVGD": SVGDSampler(toy, n_iter=200, lr=0.05),
         "INN": INNCalibrator(1, 1, noise_sd=0.1, box=toy.box, hidden=32, n_blocks=3, n_iter=300).fit(x, x**2),
-        "DBUQ": DBUQ(y_bandwidth=0.063, box=toy.box, n_labels=1500, n_neighbours=256, n_iter=300).fit(x, y),
+        "DBUQ": DBUQ(y_bandwidth=0.063, eps=1e-4, ode_steps=100, box=toy.box, n_labels=1500, n_neighbours=256,
+                     n_iter=300).fit(x, y),
     }
 
 
