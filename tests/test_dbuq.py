@@ -108,6 +108,21 @@ def test_dbuq_bad_input(toy_dbuq):
         DBUQ().sample([1.0])
     with pytest.raises(ValueError, match="activation must be one of"):
         DBUQ(activation="swish")
+    with pytest.raises(ValueError, match="n_neighbours must be a positive integer"):
+        DBUQ(n_neighbours=0)
+
+
+def test_the_monte_carlo_set_grows_with_the_kernel_ess():
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((4000, 2)), rng.standard_normal((4000, 1))
+    narrow = DBUQ(y_bandwidth=0.01).set_prior(x, y)
+    wide = DBUQ(y_bandwidth=0.1).set_prior(x, y)
+    assert narrow.neighbours == 250                      # the floor: few samples under a narrow kernel
+    with torch.no_grad():
+        ess = kernel_ess(kernel_log_weights(wide._y_prior, wide._y_prior, wide._h)).median()
+    assert abs(wide.neighbours - 3 * float(ess)) < 0.1 * 3 * float(ess) and wide.neighbours < 4000   # 256 probes
+    assert DBUQ(y_bandwidth=1.0, n_neighbours=100).set_prior(x, y).neighbours == 100   # an explicit size is kept
+    assert DBUQ(y_bandwidth=1.0, n_neighbours=10**6).set_prior(x, y).neighbours == 4000   # at most all samples
 
 
 @pytest.mark.slow
