@@ -105,6 +105,11 @@ def root_fractions(rootb_par, layer_bottoms, roota_par=6.0):
     return frac / frac.sum(axis=1, keepdims=True)
 
 
+def _saturation_slope(t):
+    """Slope of the saturation vapour pressure curve (kPa/K) at air temperature t (degC), Tetens."""
+    return 4098 * 0.6108 * np.exp(17.27 * t / (t + 237.3)) / (t + 237.3) ** 2
+
+
 def _forcing_terms(weather, s, co2_ppm):
     """Per-day scalars that depend only on the weather and the CO2 (computed once for all members)."""
     t = weather.tmean
@@ -120,7 +125,7 @@ def _forcing_terms(weather, s, co2_ppm):
     ci = 0.7 * co2_ppm
     km = 405.0 * 2.1 ** ((t_day - 25) / 10) * (1 + 210.0 / 278.0)
     par_daytime = 0.5 * 4.6 * weather.sw * SECONDS_PER_DAY / weather.dayl  # umol photons /m2/s while the sun is up
-    slope = 4098 * 0.6108 * np.exp(17.27 * t / (t + 237.3)) / (t + 237.3) ** 2  # kPa/K
+    slope = _saturation_slope(t)
     rn = np.maximum(0.8 * weather.sw - 45.0, 0.0)  # daily net radiation of a forest, W/m2
     pt_mm = s.priestley_taylor * slope / (slope + PSYCHROMETRIC) * rn * SECONDS_PER_DAY / LATENT_HEAT
     return dict(
@@ -135,7 +140,7 @@ def _forcing_terms(weather, s, co2_ppm):
         pt_mm=pt_mm,
         co2_ppm=co2_ppm,
         rn_day=rn * SECONDS_PER_DAY / weather.dayl,  # W/m2 while the sun is up
-        slope=4098 * 0.6108 * np.exp(17.27 * t_day / (t_day + 237.3)) / (t_day + 237.3) ** 2,  # daytime, kPa/K
+        slope=_saturation_slope(t_day),  # daytime, kPa/K
         molar_volume=8.314 * (t_day + 273.15) / 101325.0,  # m3 of air per mol
         frost=np.clip((s.frost_kill_temperature - weather.tmin) * s.frost_kill_per_degree, 0.0, 0.8),
     )
