@@ -96,7 +96,8 @@ def test_correlated_errors_give_the_multivariate_gaussian_likelihood(surrogate):
     y_obs = torch.tensor([1.0, 0.0])
     mean, var = surrogate.predictive_tensors(x)
     sd = var.sqrt()
-    cov = sd[:, :, None] * torch.tensor(r, dtype=torch.float32) * sd[:, None, :] + torch.diag(torch.tensor([0.01, 0.04]))
+    noise = torch.diag(torch.tensor([0.01, 0.04]))
+    cov = sd[:, :, None] * torch.tensor(r, dtype=torch.float32) * sd[:, None, :] + noise
     exact = torch.distributions.MultivariateNormal(mean, covariance_matrix=cov).log_prob(y_obs) + math.log(2 * math.pi)
     torch.testing.assert_close(posterior.log_likelihood(x, y_obs), exact, rtol=1e-5, atol=1e-5)
     independent = SurrogatePosterior(surrogate, [0.1, 0.2], BOX, error_correlation=np.eye(2))

@@ -104,7 +104,8 @@ def check_correlation(value, k, name="error_correlation"):
         raise ValueError(f"{name} must be a ({k}, {k}) correlation matrix; got shape {r.shape}")
     if not (np.allclose(r, r.T, atol=1e-8) and np.allclose(np.diag(r), 1.0, atol=1e-8)):
         raise ValueError(f"{name} must be symmetric with a unit diagonal (a correlation matrix)")
-    if np.linalg.eigvalsh(r).min() <= 1e-10:
-        raise ValueError(f"{name} must be positive definite; its smallest eigenvalue is "
-                         f"{np.linalg.eigvalsh(r).min():.3g} (more held-out runs than outputs make it so)")
+    smallest = np.linalg.eigvalsh(r).min()
+    if smallest <= 1e-10:
+        raise ValueError(f"{name} must be positive definite; its smallest eigenvalue is {smallest:.3g} (more "
+                         f"held-out runs than outputs make it so)")
     return r
