@@ -7,10 +7,12 @@
    importance-sampling reference of 200,000 model runs), beside the null band (the exact draws against
    themselves), and whether the truth lies inside each 95 % interval of the informed parameters.
 3. SBC of the amortised methods over 200 simulated observations: coverage at 50/80/95 % and the ECDF uniformity
-   test per parameter.
+   test per parameter; for DBUQ also its reverse ODE alone (no generator), which shows what the generator adds.
 4. Build times; DBUQ's time for 10,000 posterior samples of a new observation (median of 5); MCMC time to the
    same bulk effective sample size (10,000), measured in the same run; the ratio.
-Run: python benchmarks/calibration.py [--device cpu|cuda]
+With --runs N the ELM methods learn from N fresh prior runs of the land model (seed 3) instead of the shipped 1000:
+the same defaults, more data (10,000 runs take about 40 s to simulate).
+Run: python benchmarks/calibration.py [--device cpu|cuda] [--runs N]
 """
 import argparse
 import time
@@ -52,13 +54,24 @@ def elm_methods(sd, box, device):
             "INN default": INNCalibrator(8, 5, noise_sd=sd, box=box, device=device)}
 
 
-def elm(device):
-    ens, obs = lm.load_ensemble(), lm.load_observations()
+def training_runs(n_runs, lh):
+    """Parameters (n, 8) and LH outputs (n, 5): the shipped ensemble, or n_runs fresh prior runs."""
+    if n_runs is None:
+        ens = lm.load_ensemble()
+        return ens.parameters, ens.outputs[:, lh]
+    theta = lm.sample_prior(n_runs, seed=3)
+    return theta, lm.simulate(theta)[:, lh]
+
+
+def elm(device, n_runs):
+    obs = lm.load_observations()
     lh = [lm.OUTPUT_NAMES.index(f"LH_{year}") for year in lm.YEARS]
-    theta, y, sd = ens.parameters, ens.outputs[:, lh], obs.noise_sd[lh]
-    box = BoxTransform(lm.LOWER, lm.UPPER)
-    bnn = SVGDRegressor(seed=0, device=device).fit(theta[:900], y[:900])
-    correlation = residual_correlation(bnn, theta[900:], y[900:])
+    theta, y = training_runs(n_runs, lh)
+    sd, box = obs.noise_sd[lh], BoxTransform(lm.LOWER, lm.UPPER)
+    print(f"ELM methods learn from {len(theta)} runs ({'shipped' if n_runs is None else 'fresh, seed 3'}); the BNN "
+          f"from all but the last 100, which estimate its error correlation")
+    bnn = SVGDRegressor(seed=0, device=device).fit(theta[:-100], y[:-100])
+    correlation = residual_correlation(bnn, theta[-100:], y[-100:])
     methods, build = elm_methods(sd, box, device), {}
     for name, method in methods.items():
         start = time.perf_counter()
@@ -110,8 +123,10 @@ def sbc(methods, sd, lh, n_obs=200, n_draws=200):
     y_sim = y_sim + sd * np.random.default_rng(1).standard_normal(y_sim.shape)
     print(f"3. SBC over {n_obs} simulated observations, {n_draws} draws each (targets: no parameter fails the "
           f"uniformity test at the 1 % level; 95 % intervals cover 0.93-0.97)")
-    for name, method in methods.items():
-        draws = np.stack([lm.to_unit(method.sample(v, n_draws, seed=i)) for i, v in enumerate(y_sim)])
+    samplers = {name: method.sample for name, method in methods.items()}
+    samplers["DBUQ default, reverse ODE alone"] = methods["DBUQ default"].sample_ode
+    for name, sample in samplers.items():
+        draws = np.stack([lm.to_unit(sample(v, n_draws, seed=i)) for i, v in enumerate(y_sim)])
         p = sbc_uniformity(sbc_ranks(u_true, draws), n_draws)
         cover = interval_coverage(u_true, draws, (0.5, 0.8, 0.95)).mean(axis=1)
         print(f"   {name:12s} coverage 50/80/95 %: {np.round(cover, 3).tolist()}; uniformity p per parameter "
@@ -121,11 +136,15 @@ def sbc(methods, sd, lh, n_obs=200, n_draws=200):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--runs", type=int, default=None, help="fresh prior runs to learn from (default: the shipped "
+                        "1000-member ensemble)")
     args = parser.parse_args()
+    if args.runs is not None and args.runs < 200:
+        parser.error(f"--runs must be at least 200 (the BNN holds out 100); got {args.runs}")
     device = get_device(args.device)
     print(f"device: {device}, torch threads: {torch.get_num_threads()}")
     toy(device)
-    elm(device)
+    elm(device, args.runs)
 
 
 if __name__ == "__main__":
