@@ -34,6 +34,23 @@ def test_stage_scales_and_kappa(two_stage_fit):
     assert len(model.history["loss_curve"][1]) >= 300
 
 
+def test_held_out_error_per_stage_is_the_error_between_the_training_points():
+    x = np.linspace(-1, 1, 41)[:, None]
+    x_mid = 0.5 * (x[1:] + x[:-1])
+    f = lambda v: np.cos(3 * v) + 0.1 * v  # noqa: E731
+    model = MultiStageNN(widths=(8, 8), n_iter=40, lbfgs_iter=40, seed=1).fit(x, f(x), x_held_out=x_mid,
+                                                                              y_held_out=f(x_mid))
+    held_out = model.history["held_out_error"]
+    assert len(held_out) == 2
+    for stage, error in enumerate(held_out):
+        prediction = model.predict(x_mid, n_stages=stage + 1)
+        assert error == pytest.approx(np.linalg.norm(prediction - f(x_mid)) / np.linalg.norm(f(x_mid)))
+    # the same points as held-out and as training data give the training error
+    same = MultiStageNN(widths=(8,), n_iter=40, lbfgs_iter=40, seed=1).fit(x, f(x), x_held_out=x, y_held_out=f(x))
+    assert same.history["held_out_error"] == pytest.approx(same.history["error"])
+    assert MultiStageNN(widths=(4,), n_iter=2, lbfgs_iter=2).fit(x, f(x)).history["held_out_error"] == []
+
+
 def test_same_seed_same_numbers():
     x = np.linspace(-1, 1, 101)[:, None]
     y = np.cos(3 * x)
@@ -87,6 +104,16 @@ def test_bad_inputs():
         MultiStageNN(**small).fit(np.zeros((4, 2)), np.zeros((4, 1)))
     with pytest.raises(ValueError, match="grid_shape must have 2 entries"):
         MultiStageNN(**small).fit(np.random.rand(6, 2), np.zeros((6, 1)), grid_shape=(2, 2))
+    with pytest.raises(ValueError, match="pass both or neither"):
+        MultiStageNN(**small).fit(x, y, x_held_out=x)
+    with pytest.raises(ValueError, match="must have 1 and 1 columns"):
+        MultiStageNN(**small).fit(x, y, x_held_out=np.zeros((3, 2)), y_held_out=np.ones((3, 1)))
+    with pytest.raises(ValueError, match="x_held_out and y_held_out must have the same number of samples"):
+        MultiStageNN(**small).fit(x, y, x_held_out=x, y_held_out=y[:-1])
+    with pytest.raises(ValueError, match="y_held_out contains 1 NaN"):
+        MultiStageNN(**small).fit(x, y, x_held_out=x, y_held_out=y_bad)
+    with pytest.raises(ValueError, match="all zeros"):
+        MultiStageNN(**small).fit(x, y, x_held_out=x, y_held_out=np.zeros_like(y))
     with pytest.raises(ValueError, match="widths"):
         MultiStageNN(widths=(0,))
     with pytest.raises(ValueError, match="lr must be a positive"):

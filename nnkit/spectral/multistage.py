@@ -55,9 +55,11 @@ class MultiStageNN:
     every stage's start; threads: CPU threads torch may use while fitting (1, the default, is 2-3x faster than 2
     for networks this small on a 2-core CPU; None keeps torch's setting).
     After ``fit``, ``history`` has one entry per stage: "step" (the stage), "train_loss" (its final mean squared
-    error on its scaled residue), "error" (relative L2 of the sum so far on the training data), "eps", "kappa",
-    "frequency" (dominant frequency of the residue, cycles per unit of h), "loss_curve" (per Adam step, then per
-    L-BFGS function evaluation) and "stage_seconds"; "seconds" is the total and "threads" the torch CPU threads used.
+    error on its scaled residue), "error" (relative L2 of the sum so far on the training data), "held_out_error"
+    (the same on the held-out points passed to ``fit``, e.g. between the training points; empty without them),
+    "eps", "kappa", "frequency" (dominant frequency of the residue, cycles per unit of h), "loss_curve" (per Adam
+    step, then per L-BFGS function evaluation) and "stage_seconds"; "seconds" is the total and "threads" the torch
+    CPU threads used.
     """
 
     def __init__(self, widths=(20, 20, 30, 30), depth=3, n_iter=2000, lbfgs_iter=4000, lr=1e-3, seed=0,
@@ -75,15 +77,18 @@ class MultiStageNN:
     def _to_h(self, x):
         return torch.tensor(2 * (x - self.lo) / (self.hi - self.lo) - 1, dtype=torch.float64, device=self.device)
 
-    def fit(self, x, y, n_stages=None, grid_shape=None):
+    def fit(self, x, y, n_stages=None, grid_shape=None, x_held_out=None, y_held_out=None):
         """Fit y (n, k) at points x (n, d) with n_stages stages (default: one per entry of ``widths``); returns self.
 
         The residue's dominant frequency is read by FFT, so x must be a uniform grid: sorted 1-D points, or, for
         d > 1, points ordered like ``np.meshgrid(..., indexing="ij")`` with ``grid_shape`` giving the grid's shape.
+        x_held_out (m, d), y_held_out (m, k): points the stages never train on (say, between the training points);
+        their relative error after each stage goes to history["held_out_error"].
         """
         x = as_float_array(x, "x", ndim=2)
         y = as_float_array(y, "y", ndim=2)
         check_same_rows(x, y, "x", "y")
+        held_out = self._check_held_out(x_held_out, y_held_out, x.shape[1], y.shape[1])
         n_stages = len(self.widths) if n_stages is None else check_positive(n_stages, "n_stages", integer=True)
         if n_stages > len(self.widths):
             raise ValueError(f"n_stages must be at most len(widths) = {len(self.widths)}; got {n_stages}")
@@ -92,16 +97,17 @@ class MultiStageNN:
         if np.any(self.hi <= self.lo):
             raise ValueError("x must span a range in every dimension")
         self.stages = []  # (network, eps)
-        self.history = new_history("error", "eps", "kappa", "frequency", "loss_curve", "stage_seconds")
+        self.history = new_history("error", "held_out_error", "eps", "kappa", "frequency", "loss_curve",
+                                   "stage_seconds")
         limit = self.threads is not None and self.device.type == "cpu"
         with torch_threads(self.threads) if limit else nullcontext():
             self.history["threads"] = torch.get_num_threads()
-            self._fit_stages(x, y, n_stages, grid_shape)
+            self._fit_stages(x, y, n_stages, grid_shape, held_out)
         self.history["best_step"] = n_stages - 1
         self.history["seconds"] = float(np.sum(self.history["stage_seconds"]))
         return self
 
-    def _fit_stages(self, x, y, n_stages, grid_shape):
+    def _fit_stages(self, x, y, n_stages, grid_shape, held_out):
         h = self._to_h(x)
         prediction, y_norm = np.zeros_like(y), np.linalg.norm(y)
         for stage in range(n_stages):
@@ -125,9 +131,29 @@ class MultiStageNN:
                 prediction = prediction + eps * net(h).cpu().numpy()
             record(self.history, stage, final_loss, error=np.linalg.norm(y - prediction) / y_norm, eps=eps,
                    kappa=kappa, frequency=freq, loss_curve=losses, stage_seconds=time.perf_counter() - start)
+            if held_out is not None:
+                x_ho, y_ho = held_out
+                self.history["held_out_error"].append(np.linalg.norm(y_ho - self.predict(x_ho)) / np.linalg.norm(y_ho))
             if self.progress:
                 print(f"stage {stage}: relative error {self.history['error'][-1]:.2e}, eps {eps:.2e}, "
                       f"kappa {kappa:.1f} ({self.history['stage_seconds'][-1]:.1f} s)")
+
+    @staticmethod
+    def _check_held_out(x_held_out, y_held_out, d, k):
+        """(x_held_out (m, d), y_held_out (m, k)) checked, or None when neither is given."""
+        if x_held_out is None and y_held_out is None:
+            return None
+        if x_held_out is None or y_held_out is None:
+            raise ValueError("x_held_out and y_held_out go together: pass both or neither")
+        x_held_out = as_float_array(x_held_out, "x_held_out", ndim=2)
+        y_held_out = as_float_array(y_held_out, "y_held_out", ndim=2)
+        check_same_rows(x_held_out, y_held_out, "x_held_out", "y_held_out")
+        if x_held_out.shape[1] != d or y_held_out.shape[1] != k:
+            raise ValueError(f"x_held_out and y_held_out must have {d} and {k} columns like x and y; got "
+                             f"{x_held_out.shape[1]} and {y_held_out.shape[1]}")
+        if not np.any(y_held_out):
+            raise ValueError("y_held_out must not be all zeros (the error is relative to its norm)")
+        return x_held_out, y_held_out
 
     def _check_grid(self, x, grid_shape):
         n, d = x.shape
