@@ -137,6 +137,29 @@ def test_surrogate_beats_persistence_on_held_out_days(run):
     np.testing.assert_array_equal(again.forecast(run, starts[:2], 3), forecast[:2, :3])
 
 
+def test_training_loss_local_global_and_unrolled(run):
+    """The one-step local loss is the masked MSE of the increments in sd units; the global term is the squared
+    ocean mean of the same errors; an unrolled loss averages the steps, the later ones fed the model's own output."""
+    model = seaice.SeaIceSurrogate(width=4, n_epochs=1, seed=0).fit(run, np.arange(1, 40))
+    h, f, mask = model._tensors(run)
+    t = torch.tensor([5, 17, 30])
+    ocean = torch.as_tensor(run.mask)
+    with torch.no_grad():
+        increment = model.net(model._inputs(h[t], h[t - 1], f[t], f[t + 1]), mask)[:, 0]
+        error = (increment - (h[t + 1] - h[t]) * model.h_sd / model.inc_sd)[:, ocean]      # (3, n_ocean)
+        local, global_ = (error**2).mean(), (error.mean(dim=1) ** 2).mean()
+        assert float(model._rollout_loss(h, f, mask, t)) == pytest.approx(float(local), rel=1e-5)
+        model.global_weight = 2.5
+        assert float(model._rollout_loss(h, f, mask, t)) == pytest.approx(float(local + 2.5 * global_), rel=1e-5)
+        model.global_weight, model.n_unroll = 0.0, 2
+        fed = model._physical(model._step(h[t], h[t - 1], f[t], f[t + 1], mask), mask)      # the model's own step
+        second = (model._step(fed, h[t], f[t + 1], f[t + 2], mask) - h[t + 2]) * model.h_sd / model.inc_sd
+        two_steps = (local + (second[:, ocean] ** 2).mean()) / 2
+        assert float(model._rollout_loss(h, f, mask, t)) == pytest.approx(float(two_steps), rel=1e-5)
+    unrolled = seaice.SeaIceSurrogate(width=4, n_epochs=2, n_unroll=3, global_weight=1.0, seed=0)
+    assert np.all(np.isfinite(unrolled.fit(run, np.arange(1, 40)).history["train_loss"]))
+
+
 def test_surrogate_refuses_bad_input(run):
     model = seaice.SeaIceSurrogate(width=4, n_epochs=1)
     with pytest.raises(RuntimeError, match="not fitted"):
@@ -147,6 +170,13 @@ def test_surrogate_refuses_bad_input(run):
         model.fit(run, np.arange(0, 10))
     with pytest.raises(ValueError, match="integer step indices"):
         model.fit(run, [1.5, 2.5])
+    last = len(run.thickness) - 4
+    with pytest.raises(ValueError, match=rf"steps must lie in \[1, {last}\].*n_unroll = 3"):
+        seaice.SeaIceSurrogate(width=4, n_epochs=1, n_unroll=3).fit(run, np.arange(1, last + 2))
+    with pytest.raises(ValueError, match="n_unroll must be a positive integer"):
+        seaice.SeaIceSurrogate(n_unroll=0)
+    with pytest.raises(ValueError, match="global_weight must be"):
+        seaice.SeaIceSurrogate(global_weight=-1.0)
     model.fit(run, np.arange(1, 20))
     with pytest.raises(ValueError, match="n_leads"):
         model.forecast(run, [len(run.thickness) - 5], 10)

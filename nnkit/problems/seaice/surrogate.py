@@ -2,8 +2,15 @@
 
 Inputs at step t (8 channels, each z-scored over the ocean): thickness at t and t - 12 h, and the forcing (wind u,
 v and air temperature) at t and t + 12 h, the latter known from the atmosphere model as in Durand et al. (2024).
-Target: the increment h(t + 12 h) - h(t), scaled by its sd. Loss: mean squared error over ocean cells.
-A forecast adds the predicted increment, keeps the thickness >= 0 and feeds itself back in.
+Target: the increment h(t + 12 h) - h(t), scaled by its sd. A forecast adds the predicted increment, keeps the
+thickness >= 0 and feeds itself back in.
+
+Loss (Durand et al. 2024): the mean squared error over ocean cells (local) plus global_weight x the squared error
+of its ocean mean (global), which penalises a drift of the basin's total ice that cell-wise errors average away.
+With n_unroll = k > 1 the model is trained through its own rollout: from the true state at t it steps k times,
+each step fed its own previous output, and the loss is the mean over the k steps of the state errors (in increment
+sd units, so k = 1 is the one-step loss). Gradients flow through the whole rollout, so the network learns to
+correct the errors it feeds itself, the usual remedy for rollouts that drift out of the training distribution.
 """
 from __future__ import annotations
 
@@ -14,7 +21,7 @@ import torch
 
 from ...core.runtime import get_device, seeded
 from ...core.training import check_fitted, new_history, progress as with_progress, record
-from ...core.validation import check_positive
+from ...core.validation import check_nonnegative, check_positive
 from .network import SeaIceUNet
 from .simulator import SeaIceRun
 
@@ -22,12 +29,15 @@ IN_CHANNELS = 8
 
 
 class SeaIceSurrogate:
-    """fit(run, steps) trains on the steps t in ``steps`` (indices into the run, t >= 1, t + 1 < T);
-    forecast(run, starts, n_leads) rolls out from each start. ``partial=False`` uses plain convolutions."""
+    """fit(run, steps) trains on the steps t in ``steps`` (indices into the run, t >= 1, t + n_unroll < T);
+    forecast(run, starts, n_leads) rolls out from each start. ``partial=False`` uses plain convolutions.
+    global_weight (>= 0) and n_unroll (steps of the training rollout): the loss of the module docstring."""
 
-    def __init__(self, width=16, partial=True, n_epochs=10, batch_size=16, lr=2e-3, seed=0, device="cpu",
-                 progress=False):
+    def __init__(self, width=16, partial=True, n_epochs=10, batch_size=16, lr=2e-3, global_weight=0.0, n_unroll=1,
+                 seed=0, device="cpu", progress=False):
         self.width = check_positive(width, "width", integer=True)
+        self.global_weight = check_nonnegative(global_weight, "global_weight")
+        self.n_unroll = check_positive(n_unroll, "n_unroll", integer=True)
         self.partial = bool(partial)
         self.n_epochs = check_positive(n_epochs, "n_epochs", integer=True)
         self.batch_size = check_positive(batch_size, "batch_size", integer=True)
@@ -52,12 +62,15 @@ class SeaIceSurrogate:
         """(B, 8, H, W) from thickness (B, H, W) at t and t - 1 and forcing (B, 3, H, W) at t and t + 1."""
         return torch.cat([h_now[:, None], h_prev[:, None], f_now, f_next], dim=1)
 
-    def _check_steps(self, run, steps, name):
+    def _check_steps(self, run, steps, name, ahead=1):
+        """steps as an integer array; each needs t - 1 and the ``ahead`` steps after it inside the run."""
         steps = np.asarray(steps)
         if steps.ndim != 1 or steps.size == 0 or not np.issubdtype(steps.dtype, np.integer):
             raise ValueError(f"{name} must be a non-empty 1-D array of integer step indices; got {steps!r}")
-        if steps.min() < 1 or steps.max() >= len(run.thickness) - 1:
-            raise ValueError(f"{name} must lie in [1, {len(run.thickness) - 2}] (each needs t - 1 and t + 1); got "
+        last = len(run.thickness) - 1 - ahead
+        if steps.min() < 1 or steps.max() > last:
+            needs = "t + 1" if ahead == 1 else f"t + 1 .. t + {ahead} (n_unroll = {ahead})"
+            raise ValueError(f"{name} must lie in [1, {last}] (each needs t - 1 and {needs}); got "
                              f"{steps.min()}..{steps.max()}")
         return steps
 
@@ -66,9 +79,9 @@ class SeaIceSurrogate:
         """Train on the increments from the given steps of ``run``; returns self with ``history`` (step: the epoch,
         train_loss: its mean loss)."""
         self._check_run(run)
-        steps = self._check_steps(run, steps, "steps")
+        steps = self._check_steps(run, steps, "steps", ahead=self.n_unroll)
         ocean = run.mask
-        used = np.unique(np.concatenate([steps - 1, steps, steps + 1]))
+        used = np.unique(np.concatenate([steps - 1, steps, steps + 1]))  # the scales: as for one-step training
         self.h_mean = float(run.thickness[used][:, ocean].mean())
         self.h_sd = float(run.thickness[used][:, ocean].std())
         forcing = run.forcing[used][:, :, ocean]                     # (n, 3, n_ocean)
@@ -77,24 +90,19 @@ class SeaIceSurrogate:
         increments = run.thickness[steps + 1] - run.thickness[steps]
         self.inc_sd = float(increments[:, ocean].std())
         h, f, mask = self._tensors(run)
-        target_scale = self.h_sd / self.inc_sd                     # normalised-h units -> increment sd units
         with seeded(self.seed):
             self.net = SeaIceUNet(IN_CHANNELS, self.width, self.partial).to(self.device)
         opt = torch.optim.AdamW(self.net.parameters(), lr=self.lr, weight_decay=1e-5)
         n_batches = int(np.ceil(len(steps) / self.batch_size))
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, self.lr, total_steps=self.n_epochs * n_batches)
         rng = np.random.default_rng(self.seed)
-        n_ocean = mask.sum()
         self.history = new_history()
         start = time.perf_counter()
         self.net.train()
         for epoch in with_progress(range(self.n_epochs), "UNet", self.progress):
             total = 0.0
             for batch in np.array_split(rng.permutation(steps), n_batches):
-                t = torch.as_tensor(batch, device=self.device)
-                x = self._inputs(h[t], h[t - 1], f[t], f[t + 1])
-                target = (h[t + 1] - h[t])[:, None] * target_scale
-                loss = (((self.net(x, mask) - target) * mask) ** 2).sum() / (n_ocean * len(batch))
+                loss = self._rollout_loss(h, f, mask, torch.as_tensor(batch, device=self.device))
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -106,6 +114,29 @@ class SeaIceSurrogate:
             raise FloatingPointError(f"training diverged; lower lr={self.lr}")
         self.net.eval()
         return self
+
+    def _step(self, h_now, h_prev, f_now, f_next, mask):
+        """One step in normalised units: h_now plus the predicted increment (B, H, W), zero on land, not yet
+        clamped at 0 m (the loss sees a negative thickness; ``_physical`` removes it before it is fed back)."""
+        return h_now + self.inc_sd / self.h_sd * self.net(self._inputs(h_now, h_prev, f_now, f_next), mask)[:, 0]
+
+    def _physical(self, h, mask):
+        """h (B, H, W) in normalised units with the thickness kept >= 0 m and land at zero."""
+        return torch.clamp(h, min=-self.h_mean / self.h_sd) * mask[0]
+
+    def _rollout_loss(self, h, f, mask, t):
+        """Local + global_weight x global squared error, averaged over n_unroll steps from the true states at t."""
+        to_increment_sd = self.h_sd / self.inc_sd
+        n_ocean = mask.sum()
+        h_now, h_prev, loss = h[t], h[t - 1], 0.0
+        for j in range(self.n_unroll):
+            h_next = self._step(h_now, h_prev, f[t + j], f[t + j + 1], mask)
+            error = (h_next - h[t + j + 1]) * to_increment_sd          # (B, H, W), zero on land
+            h_prev, h_now = h_now, self._physical(h_next, mask)
+            local = (error**2).sum() / (n_ocean * len(t))
+            global_ = ((error.sum(dim=(1, 2)) / n_ocean) ** 2).mean()
+            loss = loss + local + self.global_weight * global_
+        return loss / self.n_unroll
 
     # --- forecasting -----------------------------------------------------------------------------------------
     def forecast(self, run, starts, n_leads):
@@ -121,13 +152,11 @@ class SeaIceSurrogate:
         h, f, mask = self._tensors(run)
         t = torch.as_tensor(starts, device=self.device)
         h_now, h_prev = h[t], h[t - 1]
-        zero = -self.h_mean / self.h_sd                             # 0 m in normalised units
-        scale = self.inc_sd / self.h_sd
         out = []
         with torch.no_grad():
             for lead in range(n_leads):
-                increment = self.net(self._inputs(h_now, h_prev, f[t + lead], f[t + lead + 1]), mask)[:, 0]
-                h_prev, h_now = h_now, torch.clamp(h_now + scale * increment, min=zero) * mask[0]
+                h_prev, h_now = h_now, self._physical(self._step(h_now, h_prev, f[t + lead], f[t + lead + 1], mask),
+                                                      mask)
                 out.append(h_now)
         thickness = torch.stack(out, dim=1).cpu().numpy() * self.h_sd + self.h_mean
         return (thickness * run.mask).astype(np.float32)
