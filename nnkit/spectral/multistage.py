@@ -110,6 +110,9 @@ class MultiStageNN:
     def _fit_stages(self, x, y, n_stages, grid_shape, held_out):
         h = self._to_h(x)
         prediction, y_norm = np.zeros_like(y), np.linalg.norm(y)
+        if held_out is not None:
+            x_ho, y_ho = held_out
+            h_ho, held_out_prediction = self._to_h(x_ho), np.zeros_like(y_ho)
         for stage in range(n_stages):
             start = time.perf_counter()
             residue = y - prediction
@@ -132,8 +135,9 @@ class MultiStageNN:
             record(self.history, stage, final_loss, error=np.linalg.norm(y - prediction) / y_norm, eps=eps,
                    kappa=kappa, frequency=freq, loss_curve=losses, stage_seconds=time.perf_counter() - start)
             if held_out is not None:
-                x_ho, y_ho = held_out
-                self.history["held_out_error"].append(np.linalg.norm(y_ho - self.predict(x_ho)) / np.linalg.norm(y_ho))
+                with torch.no_grad():
+                    held_out_prediction = held_out_prediction + eps * net(h_ho).cpu().numpy()
+                self.history["held_out_error"].append(np.linalg.norm(y_ho - held_out_prediction) / np.linalg.norm(y_ho))
             if self.progress:
                 print(f"stage {stage}: relative error {self.history['error'][-1]:.2e}, eps {eps:.2e}, "
                       f"kappa {kappa:.1f} ({self.history['stage_seconds'][-1]:.1f} s)")
