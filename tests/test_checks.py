@@ -104,6 +104,19 @@ def wrong_fourier_features_no_two_pi(v, B):
     return np.concatenate([np.cos(proj), np.sin(proj)], axis=1)
 
 
+def wrong_fourier_features_cos_only(v, B):
+    return np.cos(2 * np.pi * v @ B.T)
+
+
+def test_fourier_features_accepts_the_interleaved_order_of_the_slides(capsys):
+    def interleaved(v, B):
+        proj = 2 * np.pi * v @ B.T
+        return np.stack([np.cos(proj), np.sin(proj)], axis=2).reshape(len(v), -1)
+
+    assert CHECKS["fourier_features"](interleaved)
+    assert "agrees with nnkit" in capsys.readouterr().out
+
+
 def wrong_stage_kappa_angular(residue, width):
     return 2 * np.pi * dominant_frequency(residue, length=2.0) / np.sqrt(2 / (1 + width))
 
@@ -165,6 +178,7 @@ def wrong_partial_conv_not_renormalised(x, mask, weight, bias):
     ("bump", wrong_bump_single_step, "bump values is wrong"),
     ("coefficient_error", wrong_coefficient_error_absolute, "relative error is wrong"),
     ("fourier_features", wrong_fourier_features_no_two_pi, "gamma"),
+    ("fourier_features", wrong_fourier_features_cos_only, r"gamma\(v\) must have shape \(1, 2\)"),
     ("linear_gradient", wrong_linear_gradient_no_factor_two, "dJ/dw is wrong"),
     ("linear_gradient", wrong_linear_gradient_sign, "dJ/dw is wrong"),
     ("linear_gradient", lambda w, b, x, y: 0.0, "must return 2 values"),
