@@ -77,6 +77,27 @@ def test_new_unet_is_persistence_and_checks_its_input(run):
         seaice.PartialConv2d(1, 1, 4)
 
 
+def test_new_fixup_resnet_is_persistence_with_identity_blocks(run):
+    net = seaice.SeaIceResNet(8, width=6, n_blocks=4)
+    mask = torch.as_tensor(run.mask[None, None], dtype=torch.float32)
+    x = torch.randn(2, 8, 32, 32)
+    assert net(x, mask).shape == (2, 1, 32, 32) and torch.all(net(x, mask) == 0)
+    hidden = torch.randn(2, 6, 32, 32) * mask
+    for block in net.blocks:
+        torch.testing.assert_close(block(hidden, mask), hidden)                 # every residual branch starts at 0
+        assert torch.all(block.conv2.weight == 0)
+        he_sd = (2 / (6 * 9)) ** 0.5 / 4**0.5                                     # He-normal / sqrt(n_blocks)
+        assert 0.7 * he_sd < float(block.conv1.weight.detach().std()) < 1.3 * he_sd
+    with torch.no_grad():
+        net.head.weight.fill_(0.1)
+    out = net(x, mask)
+    assert torch.all(out[:, :, ~torch.as_tensor(run.mask)] == 0) and out.abs().sum() > 0   # land stays zero
+    with pytest.raises(ValueError, match="x must be"):
+        net(torch.randn(2, 7, 32, 32), mask)
+    with pytest.raises(ValueError, match="n_blocks must be a positive integer"):
+        seaice.SeaIceResNet(8, n_blocks=0)
+
+
 def power_law_field(n, beta, seed):
     """A random field whose radially averaged spectrum (annulus area included) goes as k^-beta."""
     rng = np.random.default_rng(seed)
@@ -158,6 +179,8 @@ def test_training_loss_local_global_and_unrolled(run):
         assert float(model._rollout_loss(h, f, mask, t)) == pytest.approx(float(two_steps), rel=1e-5)
     unrolled = seaice.SeaIceSurrogate(width=4, n_epochs=2, n_unroll=3, global_weight=1.0, seed=0)
     assert np.all(np.isfinite(unrolled.fit(run, np.arange(1, 40)).history["train_loss"]))
+    resnet = seaice.SeaIceSurrogate(width=4, architecture="resnet", n_epochs=2, seed=0).fit(run, np.arange(1, 40))
+    assert isinstance(resnet.net, seaice.SeaIceResNet) and np.all(np.isfinite(resnet.history["train_loss"]))
 
 
 def test_surrogate_refuses_bad_input(run):
@@ -173,6 +196,8 @@ def test_surrogate_refuses_bad_input(run):
     last = len(run.thickness) - 4
     with pytest.raises(ValueError, match=rf"steps must lie in \[1, {last}\].*n_unroll = 3"):
         seaice.SeaIceSurrogate(width=4, n_epochs=1, n_unroll=3).fit(run, np.arange(1, last + 2))
+    with pytest.raises(ValueError, match="architecture must be one of"):
+        seaice.SeaIceSurrogate(architecture="transformer")
     with pytest.raises(ValueError, match="n_unroll must be a positive integer"):
         seaice.SeaIceSurrogate(n_unroll=0)
     with pytest.raises(ValueError, match="global_weight must be"):

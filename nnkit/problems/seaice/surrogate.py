@@ -21,21 +21,24 @@ import torch
 
 from ...core.runtime import get_device, seeded
 from ...core.training import check_fitted, new_history, progress as with_progress, record
-from ...core.validation import check_nonnegative, check_positive
-from .network import SeaIceUNet
+from ...core.validation import check_choice, check_nonnegative, check_positive
+from .network import SeaIceResNet, SeaIceUNet
 from .simulator import SeaIceRun
 
 IN_CHANNELS = 8
+ARCHITECTURES = {"unet": SeaIceUNet, "resnet": SeaIceResNet}
 
 
 class SeaIceSurrogate:
     """fit(run, steps) trains on the steps t in ``steps`` (indices into the run, t >= 1, t + n_unroll < T);
-    forecast(run, starts, n_leads) rolls out from each start. ``partial=False`` uses plain convolutions.
+    forecast(run, starts, n_leads) rolls out from each start. architecture: "unet" (``SeaIceUNet``) or "resnet"
+    (``SeaIceResNet``, FixUp), both of ``width`` channels; ``partial=False`` uses plain convolutions.
     global_weight (>= 0) and n_unroll (steps of the training rollout): the loss of the module docstring."""
 
-    def __init__(self, width=16, partial=True, n_epochs=10, batch_size=16, lr=2e-3, global_weight=0.0, n_unroll=1,
-                 seed=0, device="cpu", progress=False):
+    def __init__(self, width=16, partial=True, architecture="unet", n_epochs=10, batch_size=16, lr=2e-3,
+                 global_weight=0.0, n_unroll=1, seed=0, device="cpu", progress=False):
         self.width = check_positive(width, "width", integer=True)
+        self.architecture = check_choice(architecture, "architecture", ARCHITECTURES)
         self.global_weight = check_nonnegative(global_weight, "global_weight")
         self.n_unroll = check_positive(n_unroll, "n_unroll", integer=True)
         self.partial = bool(partial)
@@ -91,7 +94,7 @@ class SeaIceSurrogate:
         self.inc_sd = float(increments[:, ocean].std())
         h, f, mask = self._tensors(run)
         with seeded(self.seed):
-            self.net = SeaIceUNet(IN_CHANNELS, self.width, self.partial).to(self.device)
+            self.net = ARCHITECTURES[self.architecture](IN_CHANNELS, self.width, partial=self.partial).to(self.device)
         opt = torch.optim.AdamW(self.net.parameters(), lr=self.lr, weight_decay=1e-5)
         n_batches = int(np.ceil(len(steps) / self.batch_size))
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, self.lr, total_steps=self.n_epochs * n_batches)
@@ -99,7 +102,7 @@ class SeaIceSurrogate:
         self.history = new_history()
         start = time.perf_counter()
         self.net.train()
-        for epoch in with_progress(range(self.n_epochs), "UNet", self.progress):
+        for epoch in with_progress(range(self.n_epochs), self.architecture, self.progress):
             total = 0.0
             for batch in np.array_split(rng.permutation(steps), n_batches):
                 loss = self._rollout_loss(h, f, mask, torch.as_tensor(batch, device=self.device))
