@@ -51,6 +51,14 @@ def _check_input(x, mask, in_channels):
         raise ValueError(f"mask must be (B or 1, 1, {x.shape[-2]}, {x.shape[-1]}); got {tuple(mask.shape)}")
 
 
+def _zero_head(width, partial):
+    """The 1x1 output layer from ``width`` channels to the increment, starting at zero: persistence."""
+    head = PartialConv2d(width, 1, 1, partial)
+    nn.init.zeros_(head.weight)
+    nn.init.zeros_(head.bias)
+    return head
+
+
 class _DoubleConv(nn.Module):
     """Two masked 3x3 convolutions, each followed by Mish."""
 
@@ -81,9 +89,7 @@ class SeaIceUNet(nn.Module):
         self.bottleneck = _DoubleConv(2 * w, 4 * w, partial)
         self.dec2 = _DoubleConv(4 * w + 2 * w, 2 * w, partial)
         self.dec1 = _DoubleConv(2 * w + w, w, partial)
-        self.head = PartialConv2d(w, 1, 1, partial)
-        nn.init.zeros_(self.head.weight)
-        nn.init.zeros_(self.head.bias)
+        self.head = _zero_head(w, partial)
         self.in_channels, self.width, self.partial = in_channels, width, partial
 
     def forward(self, x, mask):
@@ -133,9 +139,7 @@ class SeaIceResNet(nn.Module):
         check_positive(n_blocks, "n_blocks", integer=True)
         self.lift = PartialConv2d(in_channels, width, 3, partial)
         self.blocks = nn.ModuleList(_FixupBlock(width, n_blocks, partial) for _ in range(n_blocks))
-        self.head = PartialConv2d(width, 1, 1, partial)
-        nn.init.zeros_(self.head.weight)
-        nn.init.zeros_(self.head.bias)
+        self.head = _zero_head(width, partial)
         self.in_channels, self.width, self.partial = in_channels, width, partial
 
     def forward(self, x, mask):
