@@ -51,6 +51,32 @@ def test_held_out_error_per_stage_is_the_error_between_the_training_points():
     assert MultiStageNN(widths=(4,), n_iter=2, lbfgs_iter=2).fit(x, f(x)).history["held_out_error"] == []
 
 
+def test_later_stages_train_on_the_dense_points():
+    x = np.linspace(-1, 1, 21)[:, None]
+    x_dense = np.linspace(-1, 1, 81)[:, None]
+    f = lambda v: np.cos(3 * v) + 0.05 * np.sin(20 * v)  # noqa: E731
+    model = MultiStageNN(widths=(8, 8, 8), n_iter=30, lbfgs_iter=30, seed=2, dense_from=1).fit(
+        x, f(x), x_dense=x_dense, y_dense=f(x_dense))
+    assert model.history["points"] == [21, 81, 81]
+    # stage 1's scale and error are those of the residue on the dense points
+    residue = f(x_dense) - model.predict(x_dense, n_stages=1)
+    assert model.history["eps"][1] == pytest.approx(np.sqrt(np.mean(residue**2)))
+    after = f(x_dense) - model.predict(x_dense, n_stages=2)
+    assert model.history["error"][1] == pytest.approx(np.linalg.norm(after) / np.linalg.norm(f(x_dense)))
+    coarse_only = MultiStageNN(widths=(8, 8, 8), n_iter=30, lbfgs_iter=30, seed=2).fit(x, f(x))
+    assert coarse_only.history["points"] == [21, 21, 21]
+
+
+def test_frequency_cap_bounds_the_stage_frequency():
+    x = np.linspace(-1, 1, 41)[:, None]  # Nyquist frequency (41 - 1) / 4 = 10 cycles per unit of h
+    y = np.cos(2 * x) + 0.5 * np.sin(2 * np.pi * 9 * x)  # stage 0 misses the 9-cycle term: the residue holds it
+    free = MultiStageNN(widths=(8, 8), n_iter=50, lbfgs_iter=50, seed=0).fit(x, y)
+    capped = MultiStageNN(widths=(8, 8), n_iter=50, lbfgs_iter=50, seed=0, frequency_cap=0.25).fit(x, y)
+    assert free.history["frequency"][1] > 2.5
+    assert capped.history["frequency"][1] == pytest.approx(2.5)
+    assert capped.history["kappa"][1] < free.history["kappa"][1]
+
+
 def test_same_seed_same_numbers():
     x = np.linspace(-1, 1, 101)[:, None]
     y = np.cos(3 * x)
@@ -114,6 +140,16 @@ def test_bad_inputs():
         MultiStageNN(**small).fit(x, y, x_held_out=x, y_held_out=y_bad)
     with pytest.raises(ValueError, match="all zeros"):
         MultiStageNN(**small).fit(x, y, x_held_out=x, y_held_out=np.zeros_like(y))
+    with pytest.raises(ValueError, match="x_dense and y_dense go together"):
+        MultiStageNN(**small).fit(x, y, x_dense=x)
+    with pytest.raises(ValueError, match="x_dense must lie inside the bounding box"):
+        MultiStageNN(**small).fit(x, y, x_dense=2 * x, y_dense=y)
+    with pytest.raises(ValueError, match="x_dense must be sorted, equally spaced"):
+        MultiStageNN(**small).fit(x, y, x_dense=x[::-1], y_dense=y)
+    with pytest.raises(ValueError, match="frequency_cap must be None or a fraction"):
+        MultiStageNN(frequency_cap=1.5)
+    with pytest.raises(ValueError, match="dense_from"):
+        MultiStageNN(dense_from=0)
     with pytest.raises(ValueError, match="widths"):
         MultiStageNN(widths=(0,))
     with pytest.raises(ValueError, match="lr must be a positive"):

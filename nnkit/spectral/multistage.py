@@ -52,18 +52,21 @@ class MultiStageNN:
 
     widths: hidden width of each stage (its length is the most stages ``fit`` may use); depth: hidden layers per
     stage; n_iter: Adam steps per stage, then lbfgs_iter L-BFGS iterations; lr: Adam learning rate; seed: fixes
-    every stage's start; threads: CPU threads torch may use while fitting (1, the default, is 2-3x faster than 2
+    every stage's start; frequency_cap: None, or the most a stage's frequency may be as a fraction of its training
+    grid's Nyquist frequency (a guard against stages that oscillate between the points); dense_from: the first stage
+    that trains on the denser points passed to ``fit`` (if any); threads: CPU threads torch may use while fitting (1, the default, is 2-3x faster than 2
     for networks this small on a 2-core CPU; None keeps torch's setting).
     After ``fit``, ``history`` has one entry per stage: "step" (the stage), "train_loss" (its final mean squared
     error on its scaled residue), "error" (relative L2 of the sum so far on the training data), "held_out_error"
     (the same on the held-out points passed to ``fit``, e.g. between the training points; empty without them),
-    "eps", "kappa", "frequency" (dominant frequency of the residue, cycles per unit of h), "loss_curve" (per Adam
+    "eps", "kappa", "frequency" (dominant frequency of the residue, cycles per unit of h, after the cap), "points" (how many
+    points the stage trained on; "error" is measured on those), "loss_curve" (per Adam
     step, then per L-BFGS function evaluation) and "stage_seconds"; "seconds" is the total and "threads" the torch
     CPU threads used.
     """
 
     def __init__(self, widths=(20, 20, 30, 30), depth=3, n_iter=2000, lbfgs_iter=4000, lr=1e-3, seed=0,
-                 device="cpu", threads=1, progress=False):
+                 frequency_cap=None, dense_from=2, device="cpu", threads=1, progress=False):
         self.widths = tuple(check_positive(w, "widths[i]", integer=True) for w in widths)
         if not self.widths:
             raise ValueError("widths must list at least one stage width")
@@ -72,18 +75,27 @@ class MultiStageNN:
         self.lbfgs_iter = check_positive(lbfgs_iter, "lbfgs_iter", integer=True)
         self.lr = check_positive(lr, "lr")
         self.seed, self.device, self.progress = seed, get_device(device), progress
+        if frequency_cap is not None and not 0 < frequency_cap <= 1:
+            raise ValueError(f"frequency_cap must be None or a fraction in (0, 1] of the Nyquist frequency; "
+                             f"got {frequency_cap}")
+        self.frequency_cap = frequency_cap
+        self.dense_from = check_positive(dense_from, "dense_from", integer=True)
         self.threads = None if threads is None else check_positive(threads, "threads", integer=True)
 
     def _to_h(self, x):
         return torch.tensor(2 * (x - self.lo) / (self.hi - self.lo) - 1, dtype=torch.float64, device=self.device)
 
-    def fit(self, x, y, n_stages=None, grid_shape=None, x_held_out=None, y_held_out=None):
+    def fit(self, x, y, n_stages=None, grid_shape=None, x_held_out=None, y_held_out=None, x_dense=None, y_dense=None,
+            dense_grid_shape=None):
         """Fit y (n, k) at points x (n, d) with n_stages stages (default: one per entry of ``widths``); returns self.
 
         The residue's dominant frequency is read by FFT, so x must be a uniform grid: sorted 1-D points, or, for
         d > 1, points ordered like ``np.meshgrid(..., indexing="ij")`` with ``grid_shape`` giving the grid's shape.
         x_held_out (m, d), y_held_out (m, k): points the stages never train on (say, between the training points);
         their relative error after each stage goes to history["held_out_error"].
+        x_dense (m, d), y_dense (m, k): a finer uniform grid of the same function inside x's bounding box (d > 1:
+        ``dense_grid_shape``); stages from ``dense_from`` on train there, as Wang & Lai do for stages 3-4, because
+        later residues oscillate faster than the coarse grid resolves.
         """
         x = as_float_array(x, "x", ndim=2)
         y = as_float_array(y, "y", ndim=2)
@@ -96,32 +108,32 @@ class MultiStageNN:
         self.lo, self.hi = x.min(axis=0), x.max(axis=0)
         if np.any(self.hi <= self.lo):
             raise ValueError("x must span a range in every dimension")
+        dense = self._check_dense(x_dense, y_dense, dense_grid_shape, x.shape[1], y.shape[1])
         self.stages = []  # (network, eps)
-        self.history = new_history("error", "held_out_error", "eps", "kappa", "frequency", "loss_curve",
+        self.history = new_history("error", "held_out_error", "eps", "kappa", "frequency", "points", "loss_curve",
                                    "stage_seconds")
         limit = self.threads is not None and self.device.type == "cpu"
         with torch_threads(self.threads) if limit else nullcontext():
             self.history["threads"] = torch.get_num_threads()
-            self._fit_stages(x, y, n_stages, grid_shape, held_out)
+            self._fit_stages((x, y, grid_shape), dense, n_stages, held_out)
         self.history["best_step"] = n_stages - 1
         self.history["seconds"] = float(np.sum(self.history["stage_seconds"]))
         return self
 
-    def _fit_stages(self, x, y, n_stages, grid_shape, held_out):
-        h = self._to_h(x)
-        prediction, y_norm = np.zeros_like(y), np.linalg.norm(y)
-        if held_out is not None:
-            x_ho, y_ho = held_out
-            h_ho, held_out_prediction = self._to_h(x_ho), np.zeros_like(y_ho)
+    def _fit_stages(self, coarse, dense, n_stages, held_out):
         for stage in range(n_stages):
             start = time.perf_counter()
-            residue = y - prediction
+            x, y, grid_shape = dense if dense is not None and stage >= self.dense_from else coarse
+            h = self._to_h(x)
+            residue = y - self._sum_of_stages(h)
             eps = float(np.sqrt(np.mean(residue**2)))
             width = self.widths[stage]
             if stage == 0:
                 freq, kappa = 0.0, 1.0
             else:
                 freq = dominant_frequency(residue[:, 0].reshape(grid_shape), length=2.0)
+                if self.frequency_cap is not None:  # a fraction of the Nyquist frequency of the coarsest axis
+                    freq = min(freq, self.frequency_cap * (min(grid_shape) - 1) / 4)
                 kappa = kappa_for_frequency(max(freq, 0.5), x.shape[1], width)
             with seeded(self.seed + stage):
                 first = None if stage == 0 else SineLayer(x.shape[1], width, kappa)
@@ -130,47 +142,66 @@ class MultiStageNN:
             target = torch.tensor(residue / eps, dtype=torch.float64, device=self.device)
             losses, final_loss = self._train(net, h, target)
             self.stages.append((net, eps))
-            with torch.no_grad():
-                prediction = prediction + eps * net(h).cpu().numpy()
-            record(self.history, stage, final_loss, error=np.linalg.norm(y - prediction) / y_norm, eps=eps,
-                   kappa=kappa, frequency=freq, loss_curve=losses, stage_seconds=time.perf_counter() - start)
+            error = np.linalg.norm(y - self._sum_of_stages(h)) / np.linalg.norm(y)
+            record(self.history, stage, final_loss, error=error, eps=eps, kappa=kappa, frequency=freq,
+                   loss_curve=losses, stage_seconds=time.perf_counter() - start, points=len(x))
             if held_out is not None:
-                with torch.no_grad():
-                    held_out_prediction = held_out_prediction + eps * net(h_ho).cpu().numpy()
-                self.history["held_out_error"].append(np.linalg.norm(y_ho - held_out_prediction) / np.linalg.norm(y_ho))
+                x_ho, y_ho = held_out
+                self.history["held_out_error"].append(
+                    np.linalg.norm(y_ho - self._sum_of_stages(self._to_h(x_ho))) / np.linalg.norm(y_ho))
             if self.progress:
-                print(f"stage {stage}: relative error {self.history['error'][-1]:.2e}, eps {eps:.2e}, "
-                      f"kappa {kappa:.1f} ({self.history['stage_seconds'][-1]:.1f} s)")
+                print(f"stage {stage}: relative error {error:.2e}, eps {eps:.2e}, kappa {kappa:.1f}, "
+                      f"{len(x)} points ({self.history['stage_seconds'][-1]:.1f} s)")
+
+    def _sum_of_stages(self, h):
+        """Sum of the stages fitted so far at normalised inputs h (tensor (n, d)); numpy (n, k)."""
+        with torch.no_grad():
+            return sum((eps * net(h) for net, eps in self.stages), torch.zeros(())).cpu().numpy()
 
     @staticmethod
-    def _check_held_out(x_held_out, y_held_out, d, k):
-        """(x_held_out (m, d), y_held_out (m, k)) checked, or None when neither is given."""
-        if x_held_out is None and y_held_out is None:
+    def _check_pair(x_extra, y_extra, name, d, k):
+        """Extra points (x_<name> (m, d), y_<name> (m, k)) checked, or None when neither is given."""
+        if x_extra is None and y_extra is None:
             return None
-        if x_held_out is None or y_held_out is None:
-            raise ValueError("x_held_out and y_held_out go together: pass both or neither")
-        x_held_out = as_float_array(x_held_out, "x_held_out", ndim=2)
-        y_held_out = as_float_array(y_held_out, "y_held_out", ndim=2)
-        check_same_rows(x_held_out, y_held_out, "x_held_out", "y_held_out")
-        if x_held_out.shape[1] != d or y_held_out.shape[1] != k:
-            raise ValueError(f"x_held_out and y_held_out must have {d} and {k} columns like x and y; got "
-                             f"{x_held_out.shape[1]} and {y_held_out.shape[1]}")
-        if not np.any(y_held_out):
-            raise ValueError("y_held_out must not be all zeros (the error is relative to its norm)")
-        return x_held_out, y_held_out
+        xn, yn = f"x_{name}", f"y_{name}"
+        if x_extra is None or y_extra is None:
+            raise ValueError(f"{xn} and {yn} go together: pass both or neither")
+        x_extra, y_extra = as_float_array(x_extra, xn, ndim=2), as_float_array(y_extra, yn, ndim=2)
+        check_same_rows(x_extra, y_extra, xn, yn)
+        if x_extra.shape[1] != d or y_extra.shape[1] != k:
+            raise ValueError(f"{xn} and {yn} must have {d} and {k} columns like x and y; got "
+                             f"{x_extra.shape[1]} and {y_extra.shape[1]}")
+        return x_extra, y_extra
 
-    def _check_grid(self, x, grid_shape):
+    def _check_held_out(self, x_held_out, y_held_out, d, k):
+        """(x_held_out (m, d), y_held_out (m, k)) checked, or None when neither is given."""
+        held_out = self._check_pair(x_held_out, y_held_out, "held_out", d, k)
+        if held_out is not None and not np.any(held_out[1]):
+            raise ValueError("y_held_out must not be all zeros (the error is relative to its norm)")
+        return held_out
+
+    def _check_dense(self, x_dense, y_dense, grid_shape, d, k):
+        """(x_dense, y_dense, grid shape) checked against the coarse data's d, k and bounding box, or None."""
+        dense = self._check_pair(x_dense, y_dense, "dense", d, k)
+        if dense is None:
+            return None
+        span = self.hi - self.lo
+        if np.any(dense[0] < self.lo - 1e-9 * span) or np.any(dense[0] > self.hi + 1e-9 * span):
+            raise ValueError("x_dense must lie inside the bounding box of x (the inputs are scaled by it)")
+        return (*dense, self._check_grid(dense[0], grid_shape, "x_dense", "dense_grid_shape"))
+
+    def _check_grid(self, x, grid_shape, name="x", shape_name="grid_shape"):
         n, d = x.shape
         if grid_shape is None:
             if d != 1:
-                raise ValueError(f"x has {d} dimensions: pass grid_shape, the shape of the grid its points form")
+                raise ValueError(f"{name} has {d} dimensions: pass {shape_name}, the shape of the grid its points form")
             steps = np.diff(x[:, 0])
             if not np.allclose(steps, steps[0], rtol=1e-6) or steps[0] <= 0:
-                raise ValueError("x must be sorted, equally spaced points (the residue's spectrum is read by FFT)")
+                raise ValueError(f"{name} must be sorted, equally spaced points (the residue's spectrum is read by FFT)")
             return (n,)
         grid_shape = tuple(int(s) for s in grid_shape)
         if len(grid_shape) != d or int(np.prod(grid_shape)) != n:
-            raise ValueError(f"grid_shape must have {d} entries whose product is {n}; got {grid_shape}")
+            raise ValueError(f"{shape_name} must have {d} entries whose product is {n}; got {grid_shape}")
         return grid_shape
 
     def _train(self, net, h, target):
@@ -193,6 +224,6 @@ class MultiStageNN:
         n_stages = len(self.stages) if n_stages is None else n_stages
         if not 1 <= n_stages <= len(self.stages):
             raise ValueError(f"n_stages must be in [1, {len(self.stages)}]; got {n_stages}")
-        h = self._to_h(x)
         with torch.no_grad():
+            h = self._to_h(x)
             return sum(eps * net(h).cpu().numpy() for net, eps in self.stages[:n_stages])
