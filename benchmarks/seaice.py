@@ -7,7 +7,8 @@
    climatology of the training years: whether the network beats persistence at every lead to 30 days, and the first
    lead where climatology is as good (targets: persistence beaten to 30 d, climatology to at least 60 d).
 4. A year-long rollout from the start of the test year: the largest thickness (target: within the simulator's 8 m
-   cap) and Q_beta, the spectral exponent of the rollout over that of the truth in 5-day blocks of the open-ocean
+   cap, to which the surrogate clips every step as the simulator does; the share of cells held there is printed)
+   and Q_beta, the spectral exponent of the rollout over that of the truth in 5-day blocks of the open-ocean
    window (targets: within [0.7, 3], never negative, rising).
 --global-weight and --unroll set the training loss (SeaIceSurrogate's global_weight and n_unroll), --architecture
 the network (the UNet, or the FixUp ResNet).
@@ -69,7 +70,9 @@ def one(name, n, width, epochs, device, global_weight, n_unroll, architecture):
     n_roll = year - 2
     rollout = model.forecast(run, np.array([2 * year]), n_roll)[0]
     q = q_beta(rollout, run.thickness[2 * year + 1:2 * year + 1 + n_roll], n)
-    print(f"   year-long rollout: largest thickness {rollout.max():.1f} m (cap {H_MAX_M:.0f} m); Q_beta min "
+    at_cap = np.mean(rollout[:, run.mask] >= H_MAX_M - 1e-3)
+    print(f"   year-long rollout: largest thickness {rollout.max():.2f} m (the model clips to the simulator's "
+          f"{H_MAX_M:.0f} m cap; {at_cap:.2%} of ocean cell-steps at the cap); Q_beta min "
           f"{q.min():.2f}, max {q.max():.2f}, first month {q[:6].mean():.2f}, last six months "
           f"{q[len(q) // 2:].mean():.2f}")
 

@@ -183,6 +183,19 @@ def test_training_loss_local_global_and_unrolled(run):
     assert isinstance(resnet.net, seaice.SeaIceResNet) and np.all(np.isfinite(resnet.history["train_loss"]))
 
 
+def test_forecast_stays_within_the_simulators_bounds(run):
+    """Fed back, each step is clipped to [0, H_MAX_M] m as in the simulator, however large the predicted increment."""
+    model = seaice.SeaIceSurrogate(width=4, n_epochs=1, seed=0).fit(run, np.arange(1, 40))
+    for sign in (1.0, -1.0):
+        with torch.no_grad():
+            head = list(model.net.parameters())[-1]  # the output bias: a uniform increment of 1e4 sd per step
+            head.fill_(sign * 1e4)
+        forecast = model.forecast(run, [20], 3)
+        ocean = forecast[:, :, run.mask]
+        expected = seaice.H_MAX_M if sign > 0 else 0.0
+        np.testing.assert_allclose(ocean, expected, atol=1e-4)
+
+
 def test_surrogate_refuses_bad_input(run):
     model = seaice.SeaIceSurrogate(width=4, n_epochs=1)
     with pytest.raises(RuntimeError, match="not fitted"):

@@ -5,10 +5,10 @@
 ``forecast_skill`` and ``spectral_exponent`` score the forecasts against persistence, climatology and the truth.
 """
 from .network import PartialConv2d, SeaIceResNet, SeaIceUNet
-from .simulator import FORCING_NAMES, FORCING_UNITS, SAVE_HOURS, SeaIceRun, make_mask, simulate
+from .simulator import FORCING_NAMES, FORCING_UNITS, H_MAX_M, SAVE_HOURS, SeaIceRun, make_mask, simulate
 from .skill import forecast_skill, masked_bias, masked_rmse, radial_spectrum, spectral_exponent
 from .surrogate import SeaIceSurrogate
 
-__all__ = ["FORCING_NAMES", "FORCING_UNITS", "PartialConv2d", "SAVE_HOURS", "SeaIceResNet", "SeaIceRun",
+__all__ = ["FORCING_NAMES", "FORCING_UNITS", "H_MAX_M", "PartialConv2d", "SAVE_HOURS", "SeaIceResNet", "SeaIceRun",
            "SeaIceSurrogate", "SeaIceUNet", "forecast_skill", "make_mask", "masked_bias", "masked_rmse",
            "radial_spectrum", "simulate", "spectral_exponent"]

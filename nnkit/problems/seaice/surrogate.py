@@ -3,7 +3,8 @@
 Inputs at step t (8 channels, each z-scored over the ocean): thickness at t and t - 12 h, and the forcing (wind u,
 v and air temperature) at t and t + 12 h, the latter known from the atmosphere model as in Durand et al. (2024).
 Target: the increment h(t + 12 h) - h(t), scaled by its sd. A forecast adds the predicted increment, keeps the
-thickness >= 0 and feeds itself back in.
+thickness within the simulator's own bounds [0, H_MAX_M] (the model clips every step to them) and feeds itself back
+in.
 
 Loss (Durand et al. 2024): the mean squared error over ocean cells (local) plus global_weight x the squared error
 of its ocean mean (global), which penalises a drift of the basin's total ice that cell-wise errors average away.
@@ -23,7 +24,7 @@ from ...core.runtime import get_device, seeded
 from ...core.training import check_fitted, new_history, progress as with_progress, record
 from ...core.validation import check_choice, check_nonnegative, check_positive
 from .network import SeaIceResNet, SeaIceUNet
-from .simulator import SeaIceRun
+from .simulator import H_MAX_M, SeaIceRun
 
 IN_CHANNELS = 8
 ARCHITECTURES = {"unet": SeaIceUNet, "resnet": SeaIceResNet}
@@ -120,12 +121,12 @@ class SeaIceSurrogate:
 
     def _step(self, h_now, h_prev, f_now, f_next, mask):
         """One step in normalised units: h_now plus the predicted increment (B, H, W), zero on land, not yet
-        clamped at 0 m (the loss sees a negative thickness; ``_physical`` removes it before it is fed back)."""
+        clipped to [0, H_MAX_M] (the loss sees the raw step; ``_physical`` clips it before it is fed back)."""
         return h_now + self.inc_sd / self.h_sd * self.net(self._inputs(h_now, h_prev, f_now, f_next), mask)[:, 0]
 
     def _physical(self, h, mask):
-        """h (B, H, W) in normalised units with the thickness kept >= 0 m and land at zero."""
-        return torch.clamp(h, min=-self.h_mean / self.h_sd) * mask[0]
+        """h (B, H, W) in normalised units clipped to [0, H_MAX_M] m, as the simulator clips, and land at zero."""
+        return torch.clamp(h, min=-self.h_mean / self.h_sd, max=(H_MAX_M - self.h_mean) / self.h_sd) * mask[0]
 
     def _rollout_loss(self, h, f, mask, t):
         """Local + global_weight x global squared error, averaged over n_unroll steps from the true states at t."""
