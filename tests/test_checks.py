@@ -69,6 +69,68 @@ def wrong_linear_gradient_sign(w, b, x, y):
     return -2 * np.mean(residual * x), -2 * np.mean(residual)
 
 
+def wrong_descend_uphill(gradient, w0, b0, x, y, lr, steps):
+    ws, bs = [w0], [b0]
+    for _ in range(steps):
+        dw, db = gradient(ws[-1], bs[-1], x, y)
+        ws.append(ws[-1] + lr * dw), bs.append(bs[-1] + lr * db)
+    return np.array(ws), np.array(bs)
+
+
+def wrong_descend_without_the_start(gradient, w0, b0, x, y, lr, steps):
+    ws, bs = [], []
+    w, b = w0, b0
+    for _ in range(steps):
+        dw, db = gradient(w, b, x, y)
+        w, b = w - lr * dw, b - lr * db
+        ws.append(w), bs.append(b)
+    return np.array(ws), np.array(bs)
+
+
+def wrong_descend_updates_b_with_the_new_w(gradient, w0, b0, x, y, lr, steps):
+    ws, bs = [w0], [b0]
+    for _ in range(steps):
+        w = ws[-1] - lr * gradient(ws[-1], bs[-1], x, y)[0]
+        ws.append(w), bs.append(bs[-1] - lr * gradient(w, bs[-1], x, y)[1])
+    return np.array(ws), np.array(bs)
+
+
+def wrong_logistic_gradient_sign(w, b, x, y):
+    residual = sigmoid(x @ w + b) - y
+    return x.T @ -residual / len(y), -np.mean(residual)
+
+
+def wrong_logistic_gradient_sum(w, b, x, y):
+    residual = sigmoid(x @ w + b) - y
+    return x.T @ residual, np.sum(residual)
+
+
+def wrong_logistic_gradient_no_sigmoid(w, b, x, y):
+    residual = x @ w + b - y
+    return x.T @ residual / len(y), np.mean(residual)
+
+
+def wrong_train_step_not_in_place(net, x, y, lr):
+    loss, grads = net.loss_and_grads(x, y)
+    for p, g in zip(net.params, grads):
+        p = p - lr * g  # a new array: the network keeps its old weights
+    return loss
+
+
+def wrong_train_step_uphill(net, x, y, lr):
+    loss, grads = net.loss_and_grads(x, y)
+    for p, g in zip(net.params, grads):
+        p += lr * g
+    return loss
+
+
+def wrong_train_step_loss_after(net, x, y, lr):
+    _, grads = net.loss_and_grads(x, y)
+    for p, g in zip(net.params, grads):
+        p -= lr * g
+    return net.loss(x, y)
+
+
 def wrong_chain_missing_w2(x, y, w1, b1, w2, b2):
     z1 = w1 * x + b1
     z2 = w2 * sigmoid(z1) + b2
@@ -182,6 +244,16 @@ def wrong_partial_conv_not_renormalised(x, mask, weight, bias):
     ("linear_gradient", wrong_linear_gradient_no_factor_two, "dJ/dw is wrong"),
     ("linear_gradient", wrong_linear_gradient_sign, "dJ/dw is wrong"),
     ("linear_gradient", lambda w, b, x, y: 0.0, "must return 2 values"),
+    ("train_step", wrong_train_step_not_in_place, "W1 after the step is wrong"),
+    ("train_step", wrong_train_step_uphill, "W1 after the step is wrong"),
+    ("train_step", wrong_train_step_loss_after, "loss is wrong"),
+    ("train_step", lambda net, x, y, lr: None, "must return the loss"),
+    ("descend", wrong_descend_uphill, "ws is wrong"),
+    ("descend", wrong_descend_without_the_start, "ws must have shape"),
+    ("descend", wrong_descend_updates_b_with_the_new_w, "bs is wrong"),
+    ("logistic_gradient", wrong_logistic_gradient_sign, "dJ/dw is wrong"),
+    ("logistic_gradient", wrong_logistic_gradient_sum, "dJ/dw is wrong"),
+    ("logistic_gradient", wrong_logistic_gradient_no_sigmoid, "dJ/dw is wrong"),
     ("neuron_chain_gradients", wrong_chain_missing_w2, "dJ/dw1 is wrong"),
     ("layer_backward", wrong_layer_without_activation_slope, "is wrong"),
     ("layer_backward", wrong_layer_mean_bias, "dJ/db is wrong"),

@@ -21,6 +21,37 @@ def check_linear_gradient(fn):
     return compare("linear_gradient", fn, cases, reference, ("dJ/dw", "dJ/db"))
 
 
+def check_descend(fn):
+    """fn(gradient, w0, b0, x, y, lr, steps) -> (ws, bs), each of shape (steps + 1,) starting at (w0, b0): plain
+    gradient descent on one weight and a bias, with gradient(w, b, x, y) -> (dJ/dw, dJ/db)."""
+    rng = np.random.default_rng(5)
+
+    def gradient(w, b, x, y):
+        dw, db = gd.linear_gradient(w, b, x, y)
+        return float(dw[0]), db
+
+    cases = []
+    for n, steps in ((3, 1), (10, 5), (40, 25)):
+        x = rng.normal(size=n)
+        cases.append((gradient, float(rng.normal()), float(rng.normal()), x, 2 * x - 1 + rng.normal(size=n),
+                      0.4 * gd.critical_learning_rate(x), steps))
+
+    def reference(gradient, w0, b0, x, y, lr, steps):
+        path = gd.gradient_descent(gd.linear_loss, gradient, x, y, lr, steps, w0=[w0], b0=b0)
+        return path.w[:, 0], path.b
+
+    return compare("descend", fn, cases, reference, ("ws", "bs"))
+
+
+def check_logistic_gradient(fn):
+    """fn(w, b, x, y) -> (dJ/dw (d,), dJ/db) for the mean cross entropy of y_hat = sigmoid(x @ w + b), x (n, d),
+    labels y (n,) in {0, 1}."""
+    rng = np.random.default_rng(6)
+    cases = [(rng.normal(size=d), float(rng.normal()), rng.normal(size=(n, d)), rng.integers(0, 2, n).astype(float))
+             for n, d in ((1, 1), (6, 2), (50, 3))]
+    return compare("logistic_gradient", fn, cases, gd.logistic_gradient, ("dJ/dw", "dJ/db"))
+
+
 def neuron_chain_gradients(x, y, w1, b1, w2, b2):
     """Gradients (dJ/dw1, dJ/db1, dJ/dw2, dJ/db2) of J = mean((y_hat - y)**2) for the single-neuron chain
     y_hat = s(w2 s(w1 x + b1) + b2), s the sigmoid, x and y of shape (n,): the general MLP code on a [1, 1, 1] net.
@@ -50,6 +81,33 @@ def check_layer_backward(fn):
         z = a_prev @ W + rng.normal(size=d_out)
         cases.append((rng.normal(size=(n, d_out)), dtanh(z, tanh(z)), a_prev, W))
     return compare("layer_backward", fn, cases, layer_backward, ("dJ/dW", "dJ/db", "dJ/da_prev"))
+
+
+def _after_one_step(step_fn, seed, x, y, lr):
+    """(returned loss, W1, b1, W2, b2 after the step) of step_fn(net, x, y, lr) on a fresh seeded [2, 4, 1] MLP."""
+    net = MLP([2, 4, 1], activation="tanh", seed=seed)
+    loss = step_fn(net, x, y, lr)
+    if loss is None:
+        raise AssertionError("train_step must return the loss J computed before the update; got None")
+    return (loss, *[p.copy() for p in net.params])
+
+
+def _reference_train_step(net, x, y, lr):
+    loss, grads = net.loss_and_grads(x, y)
+    for p, g in zip(net.params, grads):
+        p -= lr * g
+    return loss
+
+
+def check_train_step(fn):
+    """fn(net, x, y, lr) -> J: one step of gradient descent on a ``backprop.MLP``, updating net.params in place and
+    returning the loss before the update."""
+    rng = np.random.default_rng(7)
+    cases = [(seed, rng.normal(size=(n, 2)), rng.normal(size=(n, 1)), lr) for seed, n, lr in ((1, 1, 0.1), (2, 8, 0.05),
+                                                                                           (3, 32, 0.5))]
+    return compare("train_step", lambda *a: _after_one_step(fn, *a), cases,
+                   lambda *a: _after_one_step(_reference_train_step, *a),
+                   ("loss", "W1 after the step", "b1 after the step", "W2 after the step", "b2 after the step"))
 
 
 def check_bump(fn):
