@@ -52,3 +52,14 @@ def test_bad_inputs():
         approx.BumpNetwork(lambda x: 2 * x, 3, output="sigmoid")
     with pytest.raises(ValueError, match="NaN or inf"):
         approx.BumpNetwork(lambda x: np.full_like(x, np.nan), 3)
+
+
+def test_tower_is_a_column_on_its_box_and_towers_trace_a_2d_function():
+    inside, strip, outside = approx.tower(np.array([0.5, 0.5, 0.9]), np.array([0.5, 0.9, 0.9]), (0.3, 0.7, 0.3, 0.7),
+                                         2.0, steepness=1e3)
+    assert inside == pytest.approx(2.0) and abs(strip) < 1e-12 and abs(outside) < 1e-12
+    f = lambda a, b: np.sin(np.pi * a) * np.cos(np.pi * b)  # noqa: E731
+    g = np.linspace(0, 1, 101)
+    x1, x2 = np.meshgrid(g, g, indexing="ij")
+    errors = [np.mean(np.abs(approx.tower_network(f, m, x1, x2) - f(x1, x2))) for m in (2, 4, 8, 16)]
+    assert np.all(np.diff(errors) < 0) and errors[-1] < 0.5 * errors[1] and errors[-1] < 0.06

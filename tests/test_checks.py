@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from nnkit.basics import approx
 from nnkit.basics.backprop import layer_backward
 from nnkit.core.scaling import sigmoid
 from nnkit.spectral.fourier import dominant_frequency
@@ -131,6 +132,31 @@ def wrong_train_step_loss_after(net, x, y, lr):
     return net.loss(x, y)
 
 
+def wrong_sum_of_bumps_left_edge_heights(f, n, x):
+    edges = np.linspace(0, 1, n + 1)
+    return sum(approx.bump(x, edges[i], edges[i + 1], f(edges[i]), 10 * n) for i in range(n))
+
+
+def wrong_sum_of_bumps_one_cell_short(f, n, x):
+    edges = np.linspace(0, 1, n)
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    return sum(approx.bump(x, edges[i], edges[i + 1], f(centres[i]), 10 * n) for i in range(n - 1)) + 0 * x
+
+
+def wrong_sum_of_bumps_fixed_steepness(f, n, x):
+    edges = np.linspace(0, 1, n + 1)
+    return sum(approx.bump(x, edges[i], edges[i + 1], f(0.5 * (edges[i] + edges[i + 1])), 10.0) for i in range(n))
+
+
+def wrong_tower_threshold_at_one(x1, x2, box, height, steepness):
+    inner = approx.bump(x1, *box[:2], 1.0, steepness) + approx.bump(x2, *box[2:], 1.0, steepness)
+    return height * sigmoid(steepness * (inner - 1.0))
+
+
+def wrong_tower_product_of_bumps(x1, x2, box, height, steepness):
+    return height * approx.bump(x1, *box[:2], 1.0, steepness) * approx.bump(x2, *box[2:], 1.0, steepness)
+
+
 def wrong_chain_missing_w2(x, y, w1, b1, w2, b2):
     z1 = w1 * x + b1
     z2 = w2 * sigmoid(z1) + b2
@@ -248,6 +274,11 @@ def wrong_partial_conv_not_renormalised(x, mask, weight, bias):
     ("train_step", wrong_train_step_uphill, "W1 after the step is wrong"),
     ("train_step", wrong_train_step_loss_after, "loss is wrong"),
     ("train_step", lambda net, x, y, lr: None, "must return the loss"),
+    ("sum_of_bumps", wrong_sum_of_bumps_left_edge_heights, "network output is wrong"),
+    ("sum_of_bumps", wrong_sum_of_bumps_one_cell_short, "network output is wrong"),
+    ("sum_of_bumps", wrong_sum_of_bumps_fixed_steepness, "network output is wrong"),
+    ("tower", wrong_tower_threshold_at_one, "tower values is wrong"),
+    ("tower", wrong_tower_product_of_bumps, "tower values is wrong"),
     ("descend", wrong_descend_uphill, "ws is wrong"),
     ("descend", wrong_descend_without_the_start, "ws must have shape"),
     ("descend", wrong_descend_updates_b_with_the_new_w, "bs is wrong"),

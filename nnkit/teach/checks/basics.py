@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...basics import gd
-from ...basics.approx import bump
+from ...basics.approx import BumpNetwork, bump, tower
 from ...basics.backprop import ACTIVATIONS, MLP, layer_backward
 from . import compare
 
@@ -117,3 +117,22 @@ def check_bump(fn):
     cases = [(np.linspace(0, 1, n), *np.sort(rng.uniform(0, 1, 2)), float(rng.normal()), float(s))
              for n, s in ((5, 10.0), (50, 100.0), (200, 1000.0))]
     return compare("bump", fn, cases, lambda *a: (bump(*a),), ("bump values",))
+
+
+def check_sum_of_bumps(fn):
+    """fn(f, n, x) -> array (m,): n bumps on the equal cells of [0, 1], each of height f(cell centre) and steepness
+    10 n, summed at x (m,); see ``nnkit.approx.BumpNetwork``."""
+    targets = (lambda x: 0.5 + 0.3 * np.sin(2 * np.pi * x), lambda x: x**3 - x, lambda x: np.exp(-3 * x))
+    cases = [(f, n, np.linspace(0, 1, 57)) for f, n in zip(targets, (1, 4, 13))]
+    return compare("sum_of_bumps", fn, cases, lambda f, n, x: (BumpNetwork(f, n)(x),), ("network output",))
+
+
+def check_tower(fn):
+    """fn(x1, x2, box, height, steepness) -> array like x1: a 2-D column of ``height`` on box = (l1, r1, l2, r2);
+    see ``nnkit.approx.tower``."""
+    rng = np.random.default_rng(8)
+    cases = []
+    for n, s in ((3, 50.0), (40, 200.0), (400, 1000.0)):
+        l1, r1, l2, r2 = (*np.sort(rng.uniform(0, 1, 2)), *np.sort(rng.uniform(0, 1, 2)))
+        cases.append((rng.uniform(0, 1, n), rng.uniform(0, 1, n), (l1, r1, l2, r2), float(rng.normal()), s))
+    return compare("tower", fn, cases, lambda *a: (tower(*a),), ("tower values",))
