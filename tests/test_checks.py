@@ -7,6 +7,7 @@ import torch
 from nnkit.basics import approx
 from nnkit.basics.backprop import layer_backward
 from nnkit.core.scaling import sigmoid
+from nnkit.spectral import bias as spectral_bias
 from nnkit.spectral.fourier import dominant_frequency
 from nnkit.teach.checks import basics, inference, seaice, spectral
 from tools.run_notebooks import notebook_paths
@@ -157,6 +158,52 @@ def wrong_tower_product_of_bumps(x1, x2, box, height, steepness):
     return height * approx.bump(x1, *box[:2], 1.0, steepness) * approx.bump(x2, *box[2:], 1.0, steepness)
 
 
+def wrong_track_without_zero_grad(net, x, y, freqs, n_iter, every, lr):
+    opt, fits = torch.optim.Adam(net.parameters(), lr=lr), []
+    for it in range(n_iter):
+        if it % every == 0:
+            fits.append(net(x)[:, 0].detach().numpy().copy())
+        torch.mean((net(x) - y) ** 2).backward()  # gradients pile up across iterations
+        opt.step()
+    fits.append(net(x)[:, 0].detach().numpy().copy())
+    return spectral_bias.frequency_errors(np.array(fits), y[:, 0].numpy(), freqs)
+
+
+def wrong_track_without_the_final_record(net, x, y, freqs, n_iter, every, lr):
+    opt, fits = torch.optim.Adam(net.parameters(), lr=lr), []
+    for it in range(n_iter):
+        if it % every == 0:
+            fits.append(net(x)[:, 0].detach().numpy().copy())
+        opt.zero_grad()
+        torch.mean((net(x) - y) ** 2).backward()
+        opt.step()
+    return spectral_bias.frequency_errors(np.array(fits), y[:, 0].numpy(), freqs)
+
+
+def wrong_track_with_sgd(net, x, y, freqs, n_iter, every, lr):
+    opt, fits = torch.optim.SGD(net.parameters(), lr=lr), []
+    for it in range(n_iter):
+        if it % every == 0:
+            fits.append(net(x)[:, 0].detach().numpy().copy())
+        opt.zero_grad()
+        torch.mean((net(x) - y) ** 2).backward()
+        opt.step()
+    fits.append(net(x)[:, 0].detach().numpy().copy())
+    return spectral_bias.frequency_errors(np.array(fits), y[:, 0].numpy(), freqs)
+
+
+def wrong_gradient_norms_of_the_modulus(net, x, freqs):
+    params = list(net.parameters())
+    c = torch.fft.rfft(net(x)[:, 0]) / len(x)
+    return np.array([np.sqrt(sum(float((g**2).sum()) for g in torch.autograd.grad(c[k].abs(), params,
+                                                                                      retain_graph=True)))
+                     for k in freqs])
+
+
+def wrong_gradient_norms_unnormalised(net, x, freqs):
+    return spectral_bias.coefficient_gradient_norms(net, x, freqs) * len(x)
+
+
 def wrong_chain_missing_w2(x, y, w1, b1, w2, b2):
     z1 = w1 * x + b1
     z2 = w2 * sigmoid(z1) + b2
@@ -279,6 +326,11 @@ def wrong_partial_conv_not_renormalised(x, mask, weight, bias):
     ("sum_of_bumps", wrong_sum_of_bumps_fixed_steepness, "network output is wrong"),
     ("tower", wrong_tower_threshold_at_one, "tower values is wrong"),
     ("tower", wrong_tower_product_of_bumps, "tower values is wrong"),
+    ("track_frequency_errors", wrong_track_without_zero_grad, "errors per record and frequency is wrong"),
+    ("track_frequency_errors", wrong_track_without_the_final_record, "errors per record and frequency must have shape"),
+    ("track_frequency_errors", wrong_track_with_sgd, "errors per record and frequency is wrong"),
+    ("gradient_norms", wrong_gradient_norms_of_the_modulus, "gradient norms is wrong"),
+    ("gradient_norms", wrong_gradient_norms_unnormalised, "gradient norms is wrong"),
     ("descend", wrong_descend_uphill, "ws is wrong"),
     ("descend", wrong_descend_without_the_start, "ws must have shape"),
     ("descend", wrong_descend_updates_b_with_the_new_w, "bs is wrong"),

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 from nnkit.spectral import bias as spectral
 
@@ -56,3 +57,14 @@ def test_bad_inputs():
         spectral.fprinciple_decay(1.0, 0.0)
     with pytest.raises(ValueError, match="freqs contains 1 NaN"):
         spectral.sum_of_sines(np.zeros(3), [np.nan])
+
+
+def test_coefficient_gradient_norms_of_a_linear_model_are_the_spectrum_of_x():
+    """For f = w x + b, d c_k / d w = FFT(x)[k] / N and d c_k / d b = 0 (k >= 1): the norm is |FFT(x)[k]| / N."""
+    torch.manual_seed(0)
+    model = torch.nn.Linear(1, 1).double()
+    x = torch.linspace(-1, 1, 64, dtype=torch.float64)[:, None]
+    expected = np.abs(np.fft.rfft(x[:, 0].numpy()))[[1, 3, 10]] / 64
+    np.testing.assert_allclose(spectral.coefficient_gradient_norms(model, x, [1, 3, 10]), expected, rtol=1e-10)
+    with pytest.raises(ValueError, match=r"freqs must be integers in \[1, N/2\)"):
+        spectral.coefficient_gradient_norms(model, x, [32])

@@ -46,7 +46,8 @@ def frequency_errors(fit, target, freqs):
 @dataclass
 class SpectralHistory:
     """Training record: at each of r recorded steps (r,), the error per frequency (r, n_freqs) and the fit on the N
-    sample points (r, N); the loss at every step; the sample points t (N,) and the target (N,).
+    sample points (r, N); the loss at every step; the sample points t (N,) and the target (N,); the trained network
+    (None when the record was built by hand).
     """
 
     freqs: np.ndarray
@@ -56,6 +57,7 @@ class SpectralHistory:
     loss: np.ndarray
     t: np.ndarray
     target: np.ndarray
+    model: torch.nn.Module | None = None
 
     @property
     def fit(self):
@@ -96,7 +98,30 @@ def track_spectral_bias(freqs, amps=None, n_points=200, width=64, depth=3, activ
     losses = train_full_batch(model, x, y, n_iter, lr, callback=record, every=record_every)
     fits = np.array(fits)
     return SpectralHistory(freqs, np.array(steps), frequency_errors(fits, target, freqs), fits,
-                           np.array(losses), t, target)
+                           np.array(losses), t, target, model)
+
+
+def coefficient_gradient_norms(model, x, freqs):
+    """How strongly each Fourier component of the output pulls on the weights: for each integer k in freqs,
+    sqrt(|d Re c_k / d theta|^2 + |d Im c_k / d theta|^2) over all parameters theta, with c_k = FFT(model(x))[k] / N.
+
+    An error of unit amplitude at frequency k moves the weights with a gradient of this size (up to its phase), so
+    it says how fast gradient descent can correct that frequency. model: maps x (N, 1) to (N, 1). Returns (len(freqs),).
+    """
+    output = model(x)[:, 0]
+    coefficients = torch.fft.rfft(output) / len(output)
+    k = np.asarray(freqs, dtype=int)
+    if np.any(k < 1) or np.any(k >= len(output) // 2):
+        raise ValueError(f"freqs must be integers in [1, N/2) = [1, {len(output) // 2}); got {freqs!r}")
+    params = [p for p in model.parameters() if p.requires_grad]
+    norms = []
+    for kk in k:
+        total = 0.0
+        for part in (coefficients[kk].real, coefficients[kk].imag):
+            grads = torch.autograd.grad(part, params, retain_graph=True)
+            total += sum(float((g.double() ** 2).sum()) for g in grads)
+        norms.append(np.sqrt(total))
+    return np.array(norms)
 
 
 def fprinciple_decay(xi, w):

@@ -1,9 +1,12 @@
-"""Self-checks for lessons 04-06 (spectral bias, Fourier features, multi-stage networks); numpy only."""
+"""Self-checks for lessons 04-06 (spectral bias, Fourier features, multi-stage networks)."""
 from __future__ import annotations
 
 import numpy as np
+import torch
 
-from ...spectral.bias import frequency_errors
+from ...core.nets import mlp, train_full_batch
+from ...core.runtime import seeded
+from ...spectral.bias import coefficient_gradient_norms, frequency_errors
 from ...spectral.fourier import dominant_frequency, kappa_for_frequency
 from . import compare
 
@@ -14,6 +17,48 @@ def check_coefficient_error(fn):
     cases = [(rng.normal(size=n), rng.normal(size=n), k) for n, k in ((16, 1), (64, 5), (200, 30))]
     return compare("coefficient_error", fn, cases, lambda f, t, k: (float(frequency_errors(f, t, [k])[0]),),
                    ("relative error",))
+
+
+def _tracking_case(seed, n_points, freqs):
+    """A float64 tanh MLP (seeded), inputs x (N, 1) on [-1, 1) and a target (N, 1): one sine per frequency."""
+    t = np.arange(n_points) / n_points
+    target = np.sin(2 * np.pi * np.outer(t, freqs)).sum(axis=1)
+    with seeded(seed):
+        net = mlp(1, 1, 8, 2, "tanh", dtype=torch.float64)
+    return (net, torch.tensor(2 * t - 1)[:, None], torch.tensor(target)[:, None])
+
+
+def _reference_track(net, x, y, freqs, n_iter, every, lr):
+    fits = []
+    train_full_batch(net, x, y, n_iter, lr, callback=lambda it, m: fits.append(m(x)[:, 0].detach().numpy().copy()),
+                     every=every)
+    return frequency_errors(np.array(fits), y[:, 0].numpy(), freqs)
+
+
+def check_track_frequency_errors(fn):
+    """fn(net, x, y, freqs, n_iter, every, lr) -> (r, len(freqs)): full-batch Adam on mean((net(x) - y)**2), with
+    the relative error of each Fourier coefficient recorded before iterations 0, every, 2 every, ... and after the
+    last; see ``nnkit.spectral.bias.track_spectral_bias``."""
+    cases = [(1, 16, [1, 3], 3, 1, 1e-2), (2, 32, [1, 2, 5], 10, 4, 3e-3), (3, 40, [2, 7], 12, 5, 1e-2)]
+
+    def run(track, seed, n_points, freqs, n_iter, every, lr):
+        return (track(*_tracking_case(seed, n_points, freqs), freqs, n_iter, every, lr),)
+
+    return compare("track_frequency_errors", lambda *a: run(fn, *a), cases, lambda *a: run(_reference_track, *a),
+                   ("errors per record and frequency",))
+
+
+def check_gradient_norms(fn):
+    """fn(net, x, freqs) -> (len(freqs),): for each k the norm over all parameters of the gradients of the real and
+    imaginary parts of c_k = FFT(net(x))[k] / N; see ``nnkit.spectral.bias.coefficient_gradient_norms``."""
+    cases = [(seed, n, freqs) for seed, n, freqs in ((4, 16, [1]), (5, 32, [1, 4, 9]), (6, 64, [2, 20, 31]))]
+
+    def run(norms, seed, n_points, freqs):
+        net, x, _ = _tracking_case(seed, n_points, [1])
+        return (norms(net, x, freqs),)
+
+    return compare("gradient_norms", lambda *a: run(fn, *a), cases, lambda *a: run(coefficient_gradient_norms, *a),
+                   ("gradient norms",))
 
 
 def check_fourier_features(fn):
