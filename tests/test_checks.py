@@ -204,6 +204,27 @@ def wrong_gradient_norms_unnormalised(net, x, freqs):
     return spectral_bias.coefficient_gradient_norms(net, x, freqs) * len(x)
 
 
+def wrong_sine_layer_kappa_on_the_bias(x, W, b, kappa):
+    return np.sin(kappa * (x @ W.T + b))
+
+
+def wrong_sine_layer_without_kappa(x, W, b, kappa):
+    return np.sin(x @ W.T + b)
+
+
+def wrong_sine_layer_cosine(x, W, b, kappa):
+    return np.cos(kappa * x @ W.T + b)
+
+
+def wrong_kernel_not_averaged(v1, v2, B):
+    p1, p2 = 2 * np.pi * v1 @ B.T, 2 * np.pi * v2 @ B.T
+    return np.cos(p1) @ np.cos(p2).T + np.sin(p1) @ np.sin(p2).T
+
+
+def wrong_kernel_cos_only(v1, v2, B):
+    return np.cos(2 * np.pi * v1 @ B.T) @ np.cos(2 * np.pi * v2 @ B.T).T / len(B)
+
+
 def wrong_chain_missing_w2(x, y, w1, b1, w2, b2):
     z1 = w1 * x + b1
     z2 = w2 * sigmoid(z1) + b2
@@ -331,6 +352,11 @@ def wrong_partial_conv_not_renormalised(x, mask, weight, bias):
     ("track_frequency_errors", wrong_track_with_sgd, "errors per record and frequency is wrong"),
     ("gradient_norms", wrong_gradient_norms_of_the_modulus, "gradient norms is wrong"),
     ("gradient_norms", wrong_gradient_norms_unnormalised, "gradient norms is wrong"),
+    ("sine_layer", wrong_sine_layer_kappa_on_the_bias, "sine features is wrong"),
+    ("sine_layer", wrong_sine_layer_without_kappa, "sine features is wrong"),
+    ("sine_layer", wrong_sine_layer_cosine, "sine features is wrong"),
+    ("kernel_matrix", wrong_kernel_not_averaged, "kernel matrix is wrong"),
+    ("kernel_matrix", wrong_kernel_cos_only, "kernel matrix is wrong"),
     ("descend", wrong_descend_uphill, "ws is wrong"),
     ("descend", wrong_descend_without_the_start, "ws must have shape"),
     ("descend", wrong_descend_updates_b_with_the_new_w, "bs is wrong"),

@@ -99,3 +99,17 @@ def test_fit_curve_learns_the_ripple_with_features():
     assert predict(x).shape == (128,) and losses[-1] < 0.01 * losses[0]
     with pytest.raises(ValueError, match="same number of samples"):
         fourier.fit_curve(x, y[:-1])
+
+
+def test_feature_kernel_is_stationary_and_tends_to_a_gaussian():
+    rng = np.random.default_rng(0)
+    B = rng.normal(scale=3.0, size=(20000, 1))
+    v = rng.uniform(size=(6, 1))
+    K = fourier.feature_kernel(v, v, B)
+    np.testing.assert_allclose(np.diag(K), 1.0)
+    shifted = fourier.feature_kernel(v + 0.37, v + 0.37, B)
+    np.testing.assert_allclose(shifted, K, atol=1e-10)  # depends on v1 - v2 only
+    gaussian = np.exp(-2 * np.pi**2 * 9.0 * (v - v.T) ** 2)
+    np.testing.assert_allclose(K, gaussian, atol=0.03)
+    with pytest.raises(ValueError, match="same number of columns"):
+        fourier.feature_kernel(v, np.zeros((2, 2)), B)

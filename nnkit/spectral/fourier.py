@@ -48,6 +48,22 @@ class SineLayer(nn.Module):
         return torch.sin(self.kappa * (x @ self.linear.weight.T) + self.linear.bias)
 
 
+def feature_kernel(v1, v2, B):
+    """Kernel of the Fourier-feature map, K = gamma(v1) gamma(v2)^T / m = mean_j cos(2 pi b_j . (v1 - v2)).
+
+    v1 (n1, d), v2 (n2, d), B (m, d); returns (n1, n2). It depends on v1 - v2 only (stationary); for B ~ N(0, s^2)
+    and many features it tends to exp(-2 pi^2 s^2 |v1 - v2|^2), a Gaussian of width 1 / (2 pi s) (Tancik et al.).
+    """
+    v1 = as_float_array(v1, "v1", ndim=2)
+    v2 = as_float_array(v2, "v2", ndim=2)
+    B = as_float_array(B, "B", ndim=2)
+    if not v1.shape[1] == v2.shape[1] == B.shape[1]:
+        raise ValueError(f"v1, v2 and B must have the same number of columns; got {v1.shape[1]}, {v2.shape[1]}, "
+                         f"{B.shape[1]}")
+    p1, p2 = 2 * np.pi * v1 @ B.T, 2 * np.pi * v2 @ B.T
+    return (np.cos(p1) @ np.cos(p2).T + np.sin(p1) @ np.sin(p2).T) / len(B)
+
+
 def encoded_mlp(in_dim, out_dim, encoding="none", scale=10.0, n_features=128, width=128, depth=3,
                 activation="relu", seed=0, dtype=torch.float32):
     """MLP with input encoding "none", "fourier" (``FourierFeatures(scale)``) or "sine" (``SineLayer(kappa=scale)``)."""

@@ -7,7 +7,7 @@ import torch
 from ...core.nets import mlp, train_full_batch
 from ...core.runtime import seeded
 from ...spectral.bias import coefficient_gradient_norms, frequency_errors
-from ...spectral.fourier import dominant_frequency, kappa_for_frequency
+from ...spectral.fourier import SineLayer, dominant_frequency, feature_kernel, kappa_for_frequency
 from . import compare
 
 
@@ -79,6 +79,33 @@ def check_fourier_features(fn):
     cases = [(rng.uniform(size=(n, d)), rng.normal(scale=s, size=(m, d))) for n, d, m, s in ((1, 1, 1, 1.0),
                                                                                             (10, 2, 8, 5.0))]
     return compare("fourier_features", in_block_order, cases, lambda v, B: (blocks(v, B),), ("gamma(v)",))
+
+
+def _sine_layer_reference(x, W, b, kappa):
+    with seeded(0):  # the layer's own initial weights are overwritten; the caller's random state is left alone
+        layer = SineLayer(W.shape[1], W.shape[0], kappa).double()
+    with torch.no_grad():
+        layer.linear.weight.copy_(torch.from_numpy(W))
+        layer.linear.bias.copy_(torch.from_numpy(b))
+        return (layer(torch.from_numpy(x)).numpy(),)
+
+
+def check_sine_layer(fn):
+    """fn(x, W, b, kappa) -> sin(kappa x W^T + b) for x (n, d), W (m, d), b (m,); returns (n, m). Numpy, no torch;
+    see ``nnkit.spectral.fourier.SineLayer``."""
+    rng = np.random.default_rng(9)
+    cases = [(rng.uniform(-1, 1, (n, d)), rng.normal(size=(m, d)), rng.normal(size=m), kappa)
+             for n, d, m, kappa in ((1, 1, 1, 3.0), (7, 1, 5, 30.0), (20, 2, 16, 8.5))]
+    return compare("sine_layer", fn, cases, _sine_layer_reference, ("sine features",))
+
+
+def check_kernel_matrix(fn):
+    """fn(v1, v2, B) -> gamma(v1) gamma(v2)^T / m, shape (n1, n2), for v1 (n1, d), v2 (n2, d), B (m, d); see
+    ``nnkit.spectral.fourier.feature_kernel``."""
+    rng = np.random.default_rng(10)
+    cases = [(rng.uniform(size=(n1, d)), rng.uniform(size=(n2, d)), rng.normal(scale=s, size=(m, d)))
+             for n1, n2, d, m, s in ((1, 1, 1, 1, 1.0), (4, 6, 1, 16, 5.0), (9, 3, 2, 64, 2.0))]
+    return compare("kernel_matrix", fn, cases, lambda *a: (feature_kernel(*a),), ("kernel matrix",))
 
 
 def check_stage_kappa(fn):
