@@ -8,7 +8,7 @@ from nnkit.basics import approx
 from nnkit.basics.backprop import layer_backward
 from nnkit.core.scaling import sigmoid
 from nnkit.spectral import bias as spectral_bias
-from nnkit.spectral.fourier import dominant_frequency
+from nnkit.spectral.fourier import dominant_frequency, kappa_for_frequency
 from nnkit.teach.checks import basics, inference, seaice, spectral
 from tools.run_notebooks import notebook_paths
 
@@ -225,6 +225,32 @@ def wrong_kernel_cos_only(v1, v2, B):
     return np.cos(2 * np.pi * v1 @ B.T) @ np.cos(2 * np.pi * v2 @ B.T).T / len(B)
 
 
+def wrong_stage_target_std(y, prediction):
+    residue = y - prediction
+    return residue / residue.std(), residue.std()
+
+
+def wrong_stage_target_half_max(y, prediction):
+    residue = y - prediction
+    return residue / (np.abs(residue).max() / 2), np.abs(residue).max() / 2
+
+
+def stage_loop_with(scale=lambda r: np.sqrt(np.mean(r**2)), add_eps=True, kappa_at_zero=False):
+    """The stage loop with one of three plausible slips switched on."""
+    def loop(x, y, n_stages, fit_stage):
+        prediction, scales, kappas = np.zeros_like(y), [], []
+        for stage in range(n_stages):
+            residue = y - prediction
+            eps = scale(residue)
+            f_d = max(dominant_frequency(residue, length=2.0), 0.5)
+            kappa = kappa_for_frequency(f_d, 1, 20) if stage or kappa_at_zero else 1.0
+            fit = fit_stage(x, residue / eps, kappa)(x)
+            prediction = prediction + (eps * fit if add_eps else fit)
+            scales.append(eps), kappas.append(kappa)
+        return prediction, np.array(scales), np.array(kappas)
+    return loop
+
+
 def wrong_chain_missing_w2(x, y, w1, b1, w2, b2):
     z1 = w1 * x + b1
     z2 = w2 * sigmoid(z1) + b2
@@ -357,6 +383,12 @@ def wrong_partial_conv_not_renormalised(x, mask, weight, bias):
     ("sine_layer", wrong_sine_layer_cosine, "sine features is wrong"),
     ("kernel_matrix", wrong_kernel_not_averaged, "kernel matrix is wrong"),
     ("kernel_matrix", wrong_kernel_cos_only, "kernel matrix is wrong"),
+    ("stage_target", wrong_stage_target_std, "is wrong"),
+    ("stage_target", wrong_stage_target_half_max, "is wrong"),
+    ("stage_target", lambda y, p: (y - p, 1.0), "scaled residue is wrong"),
+    ("stage_loop", stage_loop_with(add_eps=False), "prediction is wrong"),
+    ("stage_loop", stage_loop_with(scale=lambda r: np.abs(r).max() / 2), "is wrong"),
+    ("stage_loop", stage_loop_with(kappa_at_zero=True), "kappa is wrong"),
     ("descend", wrong_descend_uphill, "ws is wrong"),
     ("descend", wrong_descend_without_the_start, "ws must have shape"),
     ("descend", wrong_descend_updates_b_with_the_new_w, "bs is wrong"),

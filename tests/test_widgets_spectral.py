@@ -47,3 +47,19 @@ def test_manual_explorers_train_on_request(builder, monkeypatch):
             child.value = child.min
     explorer.update()
     assert isinstance(explorer.result, plt.Figure)
+
+
+def test_stage_demo_and_explorer_at_the_first_and_last_stage(monkeypatch):
+    from nnkit.spectral.multistage import MultiStageNN
+
+    x = np.linspace(-1, 1, 65)[:, None]
+    y = np.sin(2 * x) + 0.1 * np.cos(9 * x)
+    model = MultiStageNN(widths=(6, 6, 6), n_iter=20, lbfgs_iter=20).fit(x, y)
+    for stage in (0, 2):
+        assert isinstance(spectral.stage_demo(model, x, y, stage), plt.Figure)
+    with pytest.raises(ValueError, match=r"stage must be in \[0, 2\]"):
+        spectral.stage_demo(model, x, y, 3)
+    monkeypatch.setattr(plt, "show", lambda: None)
+    explorer = spectral.stage_explorer(model, x, y)
+    explorer.children[0].value = 2
+    assert isinstance(explorer.result, plt.Figure)

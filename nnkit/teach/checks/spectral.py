@@ -115,3 +115,47 @@ def check_stage_kappa(fn):
                                                                                                    (20, 30, 20))]
     return compare("stage_kappa", fn, cases,
                    lambda r, w: (kappa_for_frequency(dominant_frequency(r, length=2.0), 1, w),), ("kappa",))
+
+
+def _stage_scale(residue):
+    return float(np.sqrt(np.mean(residue**2)))
+
+
+def check_stage_target(fn):
+    """fn(y, prediction) -> (residue / eps, eps) with residue = y - prediction and eps its RMS, y and prediction (n,)."""
+    rng = np.random.default_rng(11)
+    cases = [(rng.normal(size=n) + 0.3, rng.normal(size=n)) for n in (1, 7, 300)]
+
+    def reference(y, prediction):
+        residue = y - prediction
+        return residue / _stage_scale(residue), _stage_scale(residue)
+
+    return compare("stage_target", fn, cases, reference, ("scaled residue", "eps"))
+
+
+def _smoothing_fit(x, target, kappa):
+    """A stand-in for training a stage: a 9-point moving average of the target, interpolated (ignores kappa)."""
+    smoothed = np.convolve(np.pad(target, 4, mode="edge"), np.ones(9) / 9, mode="valid")
+    return lambda points: np.interp(points, x, smoothed)
+
+
+def _reference_stage_loop(x, y, n_stages, fit_stage):
+    prediction, scales, kappas = np.zeros_like(y), [], []
+    for stage in range(n_stages):
+        residue = y - prediction
+        eps = _stage_scale(residue)
+        kappa = 1.0 if stage == 0 else kappa_for_frequency(max(dominant_frequency(residue, length=2.0), 0.5), 1, 20)
+        prediction = prediction + eps * fit_stage(x, residue / eps, kappa)(x)
+        scales.append(eps), kappas.append(kappa)
+    return prediction, np.array(scales), np.array(kappas)
+
+
+def check_stage_loop(fn):
+    """fn(x, y, n_stages, fit_stage) -> (prediction (n,), eps (n_stages,), kappa (n_stages,)) for x (n,) uniform on
+    [-1, 1]: the multi-stage loop with fit_stage(x, target, kappa) -> g, g(x) ~ target; kappa 1 at stage 0, then
+    ``kappa_for_frequency(max(f_d, 0.5), 1, 20)`` from the residue's dominant frequency f_d."""
+    cases = []
+    for n, n_stages in ((33, 1), (101, 2), (257, 4)):
+        x = np.linspace(-1, 1, n)
+        cases.append((x, np.sin(3 * x) + 0.2 * np.cos(17 * x) + 0.05 * np.sin(40 * x), n_stages, _smoothing_fit))
+    return compare("stage_loop", fn, cases, _reference_stage_loop, ("prediction", "eps", "kappa"))

@@ -1,4 +1,5 @@
-"""Explorers for lessons 04-05: which frequencies a network learns first, and the scale of an input encoding."""
+"""Explorers for lessons 04-06: which frequencies a network learns first, the scale of an input encoding, and what
+each stage of a multi-stage network was given and left behind."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -62,3 +63,42 @@ def fourier_scale_explorer():
                     encoding=widgets.Dropdown(options=["none", "fourier", "sine"], value="fourier"),
                     log10_scale=widgets.FloatSlider(value=1.0, min=-1.0, max=3.0, step=0.1,
                                                     description="log10 scale"))
+
+
+def stage_demo(model, x, y, stage):
+    """One stage of a fitted 1-D ``MultiStageNN``: the residue it was given (and its fit of it), the residue's
+    spectrum with the frequency that set its kappa, and the error after every stage. x (n, 1) uniform, y (n, 1)."""
+    n_stages = len(model.stages)
+    if not 0 <= stage < n_stages:
+        raise ValueError(f"stage must be in [0, {n_stages - 1}]; got {stage}")
+    before = y[:, 0] - (model.predict(x, n_stages=stage)[:, 0] if stage else 0.0)
+    after = y[:, 0] - model.predict(x, n_stages=stage + 1)[:, 0]
+    history = model.history
+    fig, (ax_r, ax_f, ax_e) = plt.subplots(1, 3, figsize=(16, 3.8))
+    ax_r.plot(x[:, 0], before, "k", lw=1, label=f"residue given to stage {stage}")
+    ax_r.plot(x[:, 0], before - after, "--", color="tab:red", lw=1, label=f"stage {stage}'s fit of it")
+    ax_r.set(xlabel="x", title=f"eps = RMS = {history['eps'][stage]:.1e}")
+    ax_r.legend(fontsize="small", loc="lower left")
+    spectrum = np.abs(np.fft.rfft(before - before.mean())) / len(before)
+    frequencies = np.arange(len(spectrum)) / 2.0  # cycles per unit of h in [-1, 1]
+    ax_f.loglog(frequencies[1:], spectrum[1:], "k", lw=0.8)
+    if stage:
+        ax_f.axvline(history["frequency"][stage], color="tab:red", ls="--",
+                     label=f"dominant frequency {history['frequency'][stage]:.1f}")
+        ax_f.legend(fontsize="small")
+    ax_f.set(xlabel="frequency (cycles per unit of h)", ylabel="|FFT| / N",
+             title=f"its spectrum: kappa = {history['kappa'][stage]:.0f}")
+    colours = ["tab:red" if i == stage else "0.6" for i in range(n_stages)]
+    ax_e.bar(range(n_stages), history["error"], color=colours)
+    ax_e.set(yscale="log", xlabel="stage", ylabel="relative error after the stage", xticks=range(n_stages),
+             title="error after each stage")
+    fig.tight_layout()
+    return fig
+
+
+def stage_explorer(model, x, y):
+    """A slider over the stages of a fitted 1-D ``MultiStageNN`` for ``stage_demo`` (redraws at once)."""
+    import ipywidgets as widgets
+
+    return explorer(lambda stage: stage_demo(model, x, y, stage),
+                    stage=widgets.IntSlider(value=0, min=0, max=len(model.stages) - 1, description="stage"))
