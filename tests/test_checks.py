@@ -277,6 +277,30 @@ def wrong_bump_single_step(x, left, right, height, steepness):
     return height * sigmoid(steepness * (x - left))
 
 
+def wrong_coefficient_error_magnitudes_only(fit, target, k):
+    return abs(abs(np.fft.rfft(fit)[k]) - abs(np.fft.rfft(target)[k])) / abs(np.fft.rfft(target)[k])
+
+
+def wrong_stage_kappa_per_unit_of_x(residue, width):
+    return 1.2 * np.pi * dominant_frequency(residue, length=1.0) / np.sqrt(2 / (1 + width))
+
+
+def wrong_bump_steepness_outside(x, left, right, height, steepness):
+    return height * (sigmoid(steepness * x - left) - sigmoid(steepness * x - right))
+
+
+def wrong_chain_no_factor_two(x, y, w1, b1, w2, b2):
+    return tuple(g / 2 for g in basics.neuron_chain_gradients(x, y, w1, b1, w2, b2))
+
+
+def wrong_chain_missing_first_slope(x, y, w1, b1, w2, b2):
+    z1 = w1 * x + b1
+    z2 = w2 * sigmoid(z1) + b2
+    d2 = 2 * (sigmoid(z2) - y) * sigmoid(z2) * (1 - sigmoid(z2))
+    d1 = d2 * w2  # forgot sigma'(z1)
+    return np.mean(d1 * x), np.mean(d1), np.mean(d2 * sigmoid(z1)), np.mean(d2)
+
+
 def wrong_coefficient_error_absolute(fit, target, k):
     return abs(np.fft.rfft(fit)[k] - np.fft.rfft(target)[k])
 
@@ -307,6 +331,29 @@ def wrong_repulsive_sign(x, h):
     diff = x[None, :, :] - x[:, None, :]  # x_j - x_i: pulls particles together
     K = np.exp(-np.sum(diff**2, axis=-1) / h)
     return (2 / h) * np.einsum("ij,ijd->id", K, diff) / len(x)
+
+
+def wrong_repulsive_sum_not_mean(x, h):
+    diff = x[:, None, :] - x[None, :, :]  # x_i - x_j: pushes particles apart
+    K = np.exp(-np.sum(diff**2, axis=-1) / h)
+    return (2 / h) * np.einsum("ij,ijd->id", K, diff)
+
+
+def wrong_repulsive_factor_one_over_h(x, h):
+    diff = x[:, None, :] - x[None, :, :]
+    K = np.exp(-np.sum(diff**2, axis=-1) / h)
+    return (1 / h) * np.einsum("ij,ijd->id", K, diff) / len(x)
+
+
+def wrong_moments_sample_variance(f, noise_var):
+    mean = f.mean(axis=0)
+    return mean, np.broadcast_to(noise_var.mean(axis=0), mean.shape), f.var(axis=0, ddof=1)
+
+
+def wrong_coupling_inverse_scale_first(v, s, t):
+    d1 = v.shape[1] // 2
+    v1, v2 = v[:, :d1], v[:, d1:]
+    return np.hstack([v1, v2 * np.exp(-s(v1)) - t(v1)])
 
 
 def wrong_moments_without_noise(f, noise_var):
@@ -354,9 +401,18 @@ def wrong_partial_conv_not_renormalised(x, mask, weight, bias):
     ("logit_prior", wrong_logit_prior_naive, "log density is wrong in case 2"),
     ("logit_prior", lambda w: -np.logaddexp(0, -w).sum(axis=1), "log density is wrong"),
     ("coupling_inverse", wrong_coupling_inverse_sign, "u is wrong"),
+    ("coupling_inverse", wrong_coupling_inverse_scale_first, "u is wrong"),
+    ("predictive_moments", wrong_moments_sample_variance, "epistemic is wrong"),
+    ("repulsive_term", wrong_repulsive_sum_not_mean, "repulsive term is wrong"),
+    ("repulsive_term", wrong_repulsive_factor_one_over_h, "repulsive term is wrong"),
     ("predictive_moments", wrong_moments_without_noise, "aleatoric is wrong"),
     ("repulsive_term", wrong_repulsive_sign, "repulsive term is wrong"),
     ("stage_kappa", wrong_stage_kappa_angular, "kappa is wrong"),
+    ("stage_kappa", wrong_stage_kappa_per_unit_of_x, "kappa is wrong"),
+    ("bump", wrong_bump_steepness_outside, "bump values is wrong"),
+    ("coefficient_error", wrong_coefficient_error_magnitudes_only, "relative error is wrong"),
+    ("neuron_chain_gradients", wrong_chain_no_factor_two, "dJ/dw1 is wrong"),
+    ("neuron_chain_gradients", wrong_chain_missing_first_slope, "dJ/dw1 is wrong"),
     ("bump", wrong_bump_single_step, "bump values is wrong"),
     ("coefficient_error", wrong_coefficient_error_absolute, "relative error is wrong"),
     ("fourier_features", wrong_fourier_features_no_two_pi, "gamma"),
