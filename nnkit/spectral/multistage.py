@@ -53,16 +53,15 @@ class MultiStageNN:
     widths: hidden width of each stage (its length is the most stages ``fit`` may use); depth: hidden layers per
     stage; n_iter: Adam steps per stage, then lbfgs_iter L-BFGS iterations; lr: Adam learning rate; seed: fixes
     every stage's start; frequency_cap: None, or the most a stage's frequency may be as a fraction of its training
-    grid's Nyquist frequency (a guard against stages that oscillate between the points); dense_from: the first stage
-    that trains on the denser points passed to ``fit`` (if any); threads: CPU threads torch may use while fitting (1, the default, is 2-3x faster than 2
-    for networks this small on a 2-core CPU; None keeps torch's setting).
+    grid's Nyquist frequency (a guard against stages that oscillate between the points); dense_from: the first
+    stage that trains on the denser points passed to ``fit`` (if any); threads: CPU threads torch may use while
+    fitting (1, the default, is 2-3x faster than 2 for networks this small on a 2-core CPU; None keeps torch's).
     After ``fit``, ``history`` has one entry per stage: "step" (the stage), "train_loss" (its final mean squared
-    error on its scaled residue), "error" (relative L2 of the sum so far on the training data), "held_out_error"
-    (the same on the held-out points passed to ``fit``, e.g. between the training points; empty without them),
-    "eps", "kappa", "frequency" (dominant frequency of the residue, cycles per unit of h, after the cap), "points" (how many
-    points the stage trained on; "error" is measured on those), "loss_curve" (per Adam
-    step, then per L-BFGS function evaluation) and "stage_seconds"; "seconds" is the total and "threads" the torch
-    CPU threads used.
+    error on its scaled residue), "error" (relative L2 of the sum so far on the points the stage trained on),
+    "held_out_error" (the same on the held-out points passed to ``fit``, e.g. between the training points; empty
+    without them), "eps", "kappa", "frequency" (dominant frequency of the residue, cycles per unit of h, after the
+    cap), "points" (how many points the stage trained on), "loss_curve" (per Adam step, then per L-BFGS function
+    evaluation) and "stage_seconds"; "seconds" is the total and "threads" the torch CPU threads used.
     """
 
     def __init__(self, widths=(20, 20, 30, 30), depth=3, n_iter=2000, lbfgs_iter=4000, lr=1e-3, seed=0,
@@ -197,7 +196,8 @@ class MultiStageNN:
                 raise ValueError(f"{name} has {d} dimensions: pass {shape_name}, the shape of the grid its points form")
             steps = np.diff(x[:, 0])
             if not np.allclose(steps, steps[0], rtol=1e-6) or steps[0] <= 0:
-                raise ValueError(f"{name} must be sorted, equally spaced points (the residue's spectrum is read by FFT)")
+                raise ValueError(f"{name} must be sorted, equally spaced points (the residue's spectrum is read by "
+                                 "FFT)")
             return (n,)
         grid_shape = tuple(int(s) for s in grid_shape)
         if len(grid_shape) != d or int(np.prod(grid_shape)) != n:
