@@ -356,6 +356,33 @@ def wrong_coupling_inverse_scale_first(v, s, t):
     return np.hstack([v1, v2 * np.exp(-s(v1)) - t(v1)])
 
 
+def wrong_svgd_step_without_repulsion(x, scores, h, step):
+    K = np.exp(-np.sum((x[:, None] - x[None]) ** 2, axis=-1) / h)
+    return x + step * K @ scores / len(x)
+
+
+def wrong_svgd_step_downhill(x, scores, h, step):
+    diff = x[:, None, :] - x[None, :, :]
+    K = np.exp(-np.sum(diff**2, axis=-1) / h)
+    phi = (K @ scores + (2 / h) * np.einsum("ij,ijd->id", K, diff)) / len(x)
+    return x - step * phi
+
+
+def wrong_loop_one_particle_at_a_time(x0, score_fn, step, n_iter, direction):
+    x = x0.copy()
+    for _ in range(n_iter):
+        for i in range(len(x)):  # later particles already see the moved earlier ones
+            x[i] = x[i] + step * direction(x, score_fn(x))[i]
+    return x
+
+
+def wrong_loop_stale_scores(x0, score_fn, step, n_iter, direction):
+    x, scores = x0.copy(), score_fn(x0)
+    for _ in range(n_iter):
+        x = x + step * direction(x, scores)
+    return x
+
+
 def wrong_moments_without_noise(f, noise_var):
     mean = f.mean(axis=0)
     return mean, np.zeros_like(mean), f.var(axis=0)  # forgets the aleatoric part
@@ -407,6 +434,10 @@ def wrong_partial_conv_not_renormalised(x, mask, weight, bias):
     ("repulsive_term", wrong_repulsive_factor_one_over_h, "repulsive term is wrong"),
     ("predictive_moments", wrong_moments_without_noise, "aleatoric is wrong"),
     ("repulsive_term", wrong_repulsive_sign, "repulsive term is wrong"),
+    ("svgd_step", wrong_svgd_step_without_repulsion, "particles after the step is wrong"),
+    ("svgd_step", wrong_svgd_step_downhill, "particles after the step is wrong"),
+    ("particle_loop", wrong_loop_one_particle_at_a_time, "particles is wrong"),
+    ("particle_loop", wrong_loop_stale_scores, "particles is wrong"),
     ("stage_kappa", wrong_stage_kappa_angular, "kappa is wrong"),
     ("stage_kappa", wrong_stage_kappa_per_unit_of_x, "kappa is wrong"),
     ("bump", wrong_bump_steepness_outside, "bump values is wrong"),

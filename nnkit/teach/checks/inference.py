@@ -7,7 +7,7 @@ import torch
 from ...core.scaling import BoxTransform
 from ...inference.bnn import predictive_moments
 from ...inference.dbuq import Schedule, mc_score
-from ...inference.svgd import rbf_kernel
+from ...inference.svgd import median_bandwidth, rbf_kernel, svgd_direction
 from . import compare
 
 
@@ -17,6 +17,43 @@ def check_repulsive_term(fn):
     cases = [(rng.normal(size=(n, d)), h) for n, d, h in ((1, 2, 1.0), (5, 2, 0.5), (30, 3, 2.0))]
     return compare("repulsive_term", fn, cases,
                    lambda x, h: ((rbf_kernel(torch.tensor(x), h)[1] / len(x)).numpy(),), ("repulsive term",))
+
+
+def check_svgd_step(fn):
+    """fn(x, scores, h, step) -> x + step * phi(x) for particles x (n, d), their scores grad log p (n, d), the RBF
+    bandwidth h and a step size; numpy. phi is ``nnkit.inference.svgd.svgd_direction``."""
+    rng = np.random.default_rng(12)
+    cases = [(rng.normal(size=(n, d)), rng.normal(size=(n, d)), h, step)
+             for n, d, h, step in ((1, 2, 1.0, 0.1), (6, 2, 0.7, 0.5), (25, 3, 2.0, 0.05))]
+
+    def reference(x, scores, h, step):
+        phi = svgd_direction(torch.tensor(x), torch.tensor(scores), h)[0].numpy()
+        return (x + step * phi,)
+
+    return compare("svgd_step", fn, cases, reference, ("particles after the step",))
+
+
+def _median_direction(x, scores):
+    """phi for particles and scores (numpy (n, d)) with the median bandwidth, as the kit's SVGD uses it."""
+    x = torch.tensor(x)
+    return svgd_direction(x, torch.tensor(scores), median_bandwidth(x))[0].numpy()
+
+
+def check_particle_loop(fn):
+    """fn(x0, score_fn, step, n_iter, direction) -> particles (n, d) after n_iter plain steps x <- x + step * phi,
+    with scores = score_fn(x) and phi = direction(x, scores) recomputed for all particles at once in every step."""
+    rng = np.random.default_rng(13)
+    centre = np.array([1.0, -0.5])
+    cases = [(rng.normal(size=(n, 2)), lambda x: centre - x, step, n_iter, _median_direction)
+             for n, step, n_iter in ((1, 0.1, 3), (8, 0.3, 10), (30, 0.2, 25))]
+
+    def reference(x0, score_fn, step, n_iter, direction):
+        x = x0.copy()
+        for _ in range(n_iter):
+            x = x + step * direction(x, score_fn(x))
+        return (x,)
+
+    return compare("particle_loop", fn, cases, reference, ("particles",))
 
 
 def check_predictive_moments(fn):
