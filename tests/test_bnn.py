@@ -176,3 +176,33 @@ def test_fits_on_cuda():
     x, y, _ = smooth_data(100)
     pred = SVGDRegressor(hidden=8, n_particles=10, n_iter=100, device="cuda").fit(x, y).predict(x)
     assert np.all(np.isfinite(pred.mean)) and math.isfinite(float(pred.variance.sum()))
+
+
+def test_log_posterior_terms_match_the_densities_of_the_model():
+    """Up to a constant, the log posterior in (W, log gamma, log lambda) is the sum of Gaussian and Gamma log densities
+    plus the log-Jacobians log gamma_k and log lambda: compared at two particles, the constants cancel."""
+    from scipy import stats
+
+    from nnkit.inference.bnn import log_posterior_terms, settled_gamma
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(7, 2))
+    a0, b0 = 1.0, 0.1
+
+    def by_hand(pred, w, log_gamma, log_lambda):
+        gamma, lam = np.exp(log_gamma), np.exp(log_lambda)
+        return (stats.norm.logpdf(y, pred, 1 / np.sqrt(gamma)).sum() + stats.norm.logpdf(w, 0, 1 / np.sqrt(lam)).sum()
+                + stats.gamma.logpdf(gamma, a0, scale=1 / b0).sum() + log_gamma.sum()
+                + stats.gamma.logpdf(lam, a0, scale=1 / b0) + log_lambda)
+
+    particles = [(rng.normal(size=(7, 2)), rng.normal(size=5), rng.normal(size=2), float(rng.normal()))
+                 for _ in range(2)]
+    pred, w, log_gamma, log_lambda = (torch.tensor(np.stack(values)) for values in zip(*particles))
+    ours = log_posterior_terms(pred, torch.tensor(y), w, log_gamma, log_lambda, a0, b0)
+    assert float(ours[0] - ours[1]) == pytest.approx(by_hand(*particles[0]) - by_hand(*particles[1]), rel=1e-10)
+    # the settled gamma is the maximum over log gamma given the network
+    sse = ((particles[0][0] - y) ** 2).sum(axis=0)
+    best = np.log(settled_gamma(sse, 7, a0, b0))
+    for shift in (-1e-3, 1e-3):
+        assert by_hand(particles[0][0], particles[0][1], best + shift, particles[0][3]) < by_hand(
+            particles[0][0], particles[0][1], best, particles[0][3])

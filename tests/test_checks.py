@@ -383,6 +383,25 @@ def wrong_loop_stale_scores(x0, score_fn, step, n_iter, direction):
     return x
 
 
+def bnn_log_posterior_with(weight_normaliser=True, jacobian=True, half=0.5):
+    """One particle's log posterior with one of three slips switched off or on."""
+    def log_post(pred, y, w, log_gamma, log_lambda, a0, b0):
+        gamma, lam, n = np.exp(log_gamma), np.exp(log_lambda), len(y)
+        shape = a0 if jacobian else a0 - 1
+        return float(np.sum(half * n * log_gamma - 0.5 * gamma * ((pred - y) ** 2).sum(axis=0))
+                     + (0.5 * len(w) * log_lambda if weight_normaliser else 0.0) - 0.5 * lam * np.sum(w**2)
+                     + np.sum(shape * log_gamma - b0 * gamma) + shape * log_lambda - b0 * lam)
+    return log_post
+
+
+def wrong_gamma_without_jacobian(sq_err, n, a0, b0):
+    return (0.5 * n + a0 - 1) / (0.5 * sq_err + b0)
+
+
+def wrong_gamma_full_sse(sq_err, n, a0, b0):
+    return (0.5 * n + a0) / (sq_err + b0)
+
+
 def wrong_moments_without_noise(f, noise_var):
     mean = f.mean(axis=0)
     return mean, np.zeros_like(mean), f.var(axis=0)  # forgets the aleatoric part
@@ -434,6 +453,11 @@ def wrong_partial_conv_not_renormalised(x, mask, weight, bias):
     ("repulsive_term", wrong_repulsive_factor_one_over_h, "repulsive term is wrong"),
     ("predictive_moments", wrong_moments_without_noise, "aleatoric is wrong"),
     ("repulsive_term", wrong_repulsive_sign, "repulsive term is wrong"),
+    ("bnn_log_posterior", bnn_log_posterior_with(weight_normaliser=False), "log posterior is wrong"),
+    ("bnn_log_posterior", bnn_log_posterior_with(jacobian=False), "log posterior is wrong"),
+    ("bnn_log_posterior", bnn_log_posterior_with(half=1.0), "log posterior is wrong"),
+    ("gamma_given_network", wrong_gamma_without_jacobian, "gamma is wrong"),
+    ("gamma_given_network", wrong_gamma_full_sse, "gamma is wrong"),
     ("svgd_step", wrong_svgd_step_without_repulsion, "particles after the step is wrong"),
     ("svgd_step", wrong_svgd_step_downhill, "particles after the step is wrong"),
     ("particle_loop", wrong_loop_one_particle_at_a_time, "particles is wrong"),

@@ -33,6 +33,30 @@ def predictive_moments(f, noise_var):
     return mean, aleatoric, np.maximum(epistemic, 0.0)
 
 
+def log_posterior_terms(pred, y, weights, log_gamma, log_lambda, a0, b0, scale=1.0):
+    """The BNN's log posterior up to a constant, per particle (S,), in the log-precision coordinates SVGD moves:
+
+    scale x sum_k [n/2 log gamma_k - gamma_k/2 SSE_k]   (Gaussian likelihood; scale = n_total / n for a batch)
+    + P/2 log lambda - lambda/2 ||w||^2                  (every weight ~ N(0, 1/lambda))
+    + sum_k [a0 log gamma_k - b0 gamma_k] + a0 log lambda - b0 lambda   (Gamma(a0, rate b0), Jacobian included)
+
+    pred (S, n, k) and y (n, k) in z-scored units; weights (S, P); log_gamma (S, k); log_lambda (S,).
+    """
+    n, n_weights = y.shape[0], weights.shape[1]
+    sq_err = ((pred - y) ** 2).sum(dim=1)  # (S, k)
+    log_lik = scale * (0.5 * n * log_gamma - 0.5 * log_gamma.exp() * sq_err).sum(dim=1)
+    log_prior_w = 0.5 * n_weights * log_lambda - 0.5 * log_lambda.exp() * (weights**2).sum(dim=1)
+    log_prior_gamma = (a0 * log_gamma - b0 * log_gamma.exp()).sum(dim=1)
+    log_prior_lambda = a0 * log_lambda - b0 * log_lambda.exp()
+    return log_lik + log_prior_w + log_prior_gamma + log_prior_lambda
+
+
+def settled_gamma(sq_err, n, a0, b0):
+    """The noise precision that maximises the log posterior given a particle's network: (n/2 + a0) / (SSE/2 + b0)
+    for its sum of squared errors SSE over n rows (array or tensor, one per output)."""
+    return (0.5 * n + a0) / (0.5 * sq_err + b0)
+
+
 class SVGDRegressor(Regressor):
     """Bayesian MLP (one hidden layer of ``hidden`` units) whose weight posterior is S = ``n_particles`` SVGD
     particles; ``fit(x, y)`` on x (n, d), y (n, k) or (n,), ``predict(x)`` -> ``Prediction``.
@@ -91,18 +115,10 @@ class SVGDRegressor(Regressor):
     def log_posterior(self, particles, x, y, n_total):
         """log p(W, log gamma, log lambda | data) up to a constant, per particle (S,), from a batch x (n, d),
         y (n, k) (z-scored tensors) of a training set of ``n_total`` rows: the likelihood is scaled by n_total / n."""
-        pred = self.particle_outputs(particles, x)
         n_weights = particles.shape[1] - self.n_outputs - 1
-        weights = particles[:, :n_weights]
-        log_gamma = self.log_gamma(particles)
-        log_lambda = particles[:, -1]
-        sq_err = ((pred - y) ** 2).sum(dim=1)  # (S, k)
-        log_lik = (n_total / x.shape[0]) * (0.5 * x.shape[0] * log_gamma - 0.5 * log_gamma.exp() * sq_err).sum(1)
-        log_prior_w = 0.5 * n_weights * log_lambda - 0.5 * log_lambda.exp() * (weights**2).sum(dim=1)
-        a0, b0 = self.a0, self.b0  # Gamma(a0, rate b0) on gamma and lambda, with the log-transform Jacobian
-        log_prior_gamma = (a0 * log_gamma - b0 * log_gamma.exp()).sum(dim=1)
-        log_prior_lambda = a0 * log_lambda - b0 * log_lambda.exp()
-        return log_lik + log_prior_w + log_prior_gamma + log_prior_lambda
+        return log_posterior_terms(self.particle_outputs(particles, x), y, particles[:, :n_weights],
+                                   self.log_gamma(particles), particles[:, -1], self.a0, self.b0,
+                                   n_total / x.shape[0])
 
     def initial_particles(self, x, y, rng):
         """As the reference code: W1 ~ N(0, 1/(d+1)), W2 ~ N(0, 1/(H+1)), zero biases, lambda ~ Gamma(a0, scale
@@ -163,7 +179,7 @@ class SVGDRegressor(Regressor):
         error to the trained one's is several units of log gamma, thousands of steps at lr = 1e-3."""
         with torch.no_grad():
             sq_err = ((self.particle_outputs(self.particles, x) - y) ** 2).sum(dim=1)  # (S, k)
-            self.log_gamma(self.particles)[:] = torch.log((0.5 * x.shape[0] + self.a0) / (0.5 * sq_err + self.b0))
+            self.log_gamma(self.particles)[:] = torch.log(settled_gamma(sq_err, x.shape[0], self.a0, self.b0))
 
     def _mean_mse(self, particles, x, y):
         return float(((self.particle_outputs(particles, x).mean(dim=0) - y) ** 2).mean())

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from ...core.scaling import BoxTransform
-from ...inference.bnn import predictive_moments
+from ...inference.bnn import log_posterior_terms, predictive_moments, settled_gamma
 from ...inference.dbuq import Schedule, mc_score
 from ...inference.svgd import median_bandwidth, rbf_kernel, svgd_direction
 from . import compare
@@ -54,6 +54,32 @@ def check_particle_loop(fn):
         return (x,)
 
     return compare("particle_loop", fn, cases, reference, ("particles",))
+
+
+def check_bnn_log_posterior(fn):
+    """fn(pred, y, w, log_gamma, log_lambda, a0, b0) -> float: one particle's log posterior up to a constant, for
+    outputs pred (n, k), targets y (n, k), all weights w (P,), log_gamma (k,), log_lambda (float); numpy. See
+    ``nnkit.inference.bnn.log_posterior_terms``."""
+    rng = np.random.default_rng(14)
+    cases = [(rng.normal(size=(n, k)), rng.normal(size=(n, k)), rng.normal(size=p), rng.normal(size=k),
+              float(rng.normal()), a0, b0) for n, k, p, a0, b0 in ((1, 1, 3, 1.0, 0.1), (8, 2, 20, 2.0, 0.5),
+                                                                  (50, 3, 200, 1.0, 0.1))]
+
+    def reference(pred, y, w, log_gamma, log_lambda, a0, b0):
+        as_t = lambda a: torch.as_tensor(a)[None]  # noqa: E731  (one particle)
+        return (float(log_posterior_terms(as_t(pred), torch.as_tensor(y), as_t(w), as_t(log_gamma),
+                                          torch.tensor([log_lambda]), a0, b0)[0]),)
+
+    return compare("bnn_log_posterior", fn, cases, reference, ("log posterior",))
+
+
+def check_gamma_given_network(fn):
+    """fn(sq_err, n, a0, b0) -> gamma (k,): the noise precision that maximises the log posterior over log gamma_k
+    given a network with sums of squared errors sq_err (k,) over n rows; see ``bnn.settled_gamma``."""
+    rng = np.random.default_rng(15)
+    cases = [(rng.uniform(0.1, 50, size=k), n, a0, b0) for k, n, a0, b0 in ((1, 1, 1.0, 0.1), (3, 40, 2.0, 0.5),
+                                                                            (15, 500, 1.0, 0.1))]
+    return compare("gamma_given_network", fn, cases, lambda *a: (settled_gamma(*a),), ("gamma",))
 
 
 def check_predictive_moments(fn):
