@@ -402,6 +402,31 @@ def wrong_gamma_full_sse(sq_err, n, a0, b0):
     return (0.5 * n + a0) / (sq_err + b0)
 
 
+def wrong_coupling_log_det_of_the_inverse(u, s, t):
+    d1 = u.shape[1] // 2
+    u1, u2 = u[:, :d1], u[:, d1:]
+    return np.hstack([u1, u2 * np.exp(s(u1)) + t(u1)]), -s(u1).sum(axis=1)
+
+
+def wrong_coupling_log_det_of_exp(u, s, t):
+    d1 = u.shape[1] // 2
+    u1, u2 = u[:, :d1], u[:, d1:]
+    return np.hstack([u1, u2 * np.exp(s(u1)) + t(u1)]), np.exp(s(u1)).sum(axis=1)
+
+
+def mmd_with(kernel=lambda d2, h: h**2 / (h**2 + d2), cross=2.0, drop_diagonal=False):
+    """The squared MMD with one of three slips: another kernel, the cross term once, the diagonal dropped."""
+    def mean_k(a, b, scales, same):
+        d2 = ((a[:, None] - b[None]) ** 2).sum(-1)
+        k = sum(kernel(d2, h) for h in scales)
+        if same and drop_diagonal and len(a) > 1:
+            return (k.sum() - np.trace(k)) / (len(a) * (len(a) - 1))
+        return k.mean()
+
+    return lambda a, b, scales: (mean_k(a, a, scales, True) + mean_k(b, b, scales, True)
+                                 - cross * mean_k(a, b, scales, False))
+
+
 def wrong_moments_without_noise(f, noise_var):
     mean = f.mean(axis=0)
     return mean, np.zeros_like(mean), f.var(axis=0)  # forgets the aleatoric part
@@ -447,6 +472,11 @@ def wrong_partial_conv_not_renormalised(x, mask, weight, bias):
     ("logit_prior", wrong_logit_prior_naive, "log density is wrong in case 2"),
     ("logit_prior", lambda w: -np.logaddexp(0, -w).sum(axis=1), "log density is wrong"),
     ("coupling_inverse", wrong_coupling_inverse_sign, "u is wrong"),
+    ("coupling_forward", wrong_coupling_log_det_of_the_inverse, r"log\|det J\| is wrong"),
+    ("coupling_forward", wrong_coupling_log_det_of_exp, r"log\|det J\| is wrong"),
+    ("mmd_squared", mmd_with(kernel=lambda d2, h: np.exp(-d2 / h**2)), r"MMD\^2 is wrong"),
+    ("mmd_squared", mmd_with(cross=1.0), r"MMD\^2 is wrong"),
+    ("mmd_squared", mmd_with(drop_diagonal=True), r"MMD\^2 is wrong"),
     ("coupling_inverse", wrong_coupling_inverse_scale_first, "u is wrong"),
     ("predictive_moments", wrong_moments_sample_variance, "epistemic is wrong"),
     ("repulsive_term", wrong_repulsive_sum_not_mean, "repulsive term is wrong"),

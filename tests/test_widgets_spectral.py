@@ -63,3 +63,16 @@ def test_stage_demo_and_explorer_at_the_first_and_last_stage(monkeypatch):
     explorer = spectral.stage_explorer(model, x, y)
     explorer.children[0].value = 2
     assert isinstance(explorer.result, plt.Figure)
+
+
+@pytest.mark.parametrize("scale,shift", [(-1.5, -1.0), (0.0, 0.0), (1.5, 1.0)])
+def test_coupling_grid_demo_inverts_at_the_slider_extremes(scale, shift):
+    fig, worst = inference.coupling_grid_demo(scale, shift)
+    assert isinstance(fig, plt.Figure) and worst < 1e-12
+
+
+def test_coupling_grid_explorer_redraws(monkeypatch):
+    monkeypatch.setattr(plt, "show", lambda: None)
+    explorer = inference.coupling_grid_explorer()
+    explorer.children[0].value = -1.0
+    assert isinstance(explorer.result, plt.Figure)

@@ -7,6 +7,7 @@ import torch
 from ...core.scaling import BoxTransform
 from ...inference.bnn import log_posterior_terms, predictive_moments, settled_gamma
 from ...inference.dbuq import Schedule, mc_score
+from ...inference.metrics import mmd
 from ...inference.svgd import median_bandwidth, rbf_kernel, svgd_direction
 from . import compare
 
@@ -101,13 +102,37 @@ def coupling_inverse(v, s, t):
 def check_coupling_inverse(fn):
     """fn(v, s, t) -> u (n, d) inverting v1 = u1, v2 = u2 * exp(s(u1)) + t(u1) (first half d // 2 columns), for
     any functions s, t mapping (n, d // 2) to (n, d - d // 2)."""
-    rng = np.random.default_rng(9)
+    return compare("coupling_inverse", fn, _coupling_cases(9), lambda v, s, t: (coupling_inverse(v, s, t),), ("u",))
+
+
+def _coupling_cases(seed):
+    rng = np.random.default_rng(seed)
     cases = []
     for n, d in ((1, 2), (4, 3), (10, 6)):
         d1 = d // 2
         a, c = rng.normal(size=(d1, d - d1)), rng.normal(size=(d1, d - d1))
         cases.append((rng.normal(size=(n, d)), lambda u, a=a: np.tanh(u @ a), lambda u, c=c: np.sin(u @ c) + 0.5))
-    return compare("coupling_inverse", fn, cases, lambda v, s, t: (coupling_inverse(v, s, t),), ("u",))
+    return cases
+
+
+def check_coupling_forward(fn):
+    """fn(u, s, t) -> (v (n, d), log|det J| (n,)) for v1 = u1, v2 = u2 * exp(s(u1)) + t(u1), first half d // 2."""
+    def reference(u, s, t):
+        d1 = u.shape[1] // 2
+        u1, u2 = u[:, :d1], u[:, d1:]
+        return np.hstack([u1, u2 * np.exp(s(u1)) + t(u1)]), s(u1).sum(axis=1)
+
+    return compare("coupling_forward", fn, _coupling_cases(16), reference, ("v", "log|det J|"))
+
+
+def check_mmd_squared(fn):
+    """fn(a, b, scales) -> float: the biased squared MMD between samples a (n, d) and b (m, d) with the sum of
+    inverse multiquadric kernels h^2 / (h^2 + ||x - y||^2) over h in scales; see ``metrics.mmd``."""
+    rng = np.random.default_rng(17)
+    cases = [(rng.normal(size=(n, d)), rng.normal(loc=shift, size=(m, d)), scales)
+             for n, m, d, shift, scales in ((1, 2, 1, 0.5, (1.0,)), (20, 30, 2, 0.3, (0.2, 0.5, 0.9, 1.3)),
+                                            (50, 40, 3, 1.0, (0.5, 2.0)))]
+    return compare("mmd_squared", fn, cases, lambda a, b, scales: (float(mmd(a, b, scales)),), ("MMD^2",))
 
 
 def _mc_score_reference(z, t, x_prior, log_k, eps):

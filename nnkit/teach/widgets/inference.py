@@ -58,6 +58,37 @@ def svgd_explorer():
                     log10_lr=widgets.FloatSlider(value=-1.3, min=-3, max=0, step=0.1, description="log10 lr"))
 
 
+def coupling_grid_demo(scale=0.5, shift=0.5, n_lines=9):
+    """One affine coupling on the plane, v1 = u1, v2 = u2 exp(s(u1)) + t(u1) with s(u1) = scale sin(2 u1) and
+    t(u1) = shift u1^2: a grid of [-2, 2]^2 before and after, the image coloured by log|det J| = s(u1).
+    Returns (figure, largest round-trip error of the closed-form inverse over the grid)."""
+    s_fn = lambda a: scale * np.sin(2 * a)  # noqa: E731
+    t_fn = lambda a: shift * a**2  # noqa: E731
+    fig, (ax_u, ax_v) = plt.subplots(1, 2, figsize=(11, 4.5))
+    worst = 0.0
+    dense = np.linspace(-2, 2, 200)
+    for line in np.linspace(-2, 2, n_lines):
+        for u1, u2 in ((np.full_like(dense, line), dense), (dense, np.full_like(dense, line))):
+            v2 = u2 * np.exp(s_fn(u1)) + t_fn(u1)
+            worst = max(worst, float(np.abs((v2 - t_fn(u1)) * np.exp(-s_fn(u1)) - u2).max()))
+            ax_u.plot(u1, u2, color="tab:blue", lw=0.8)
+            ax_v.scatter(u1, v2, c=s_fn(u1), cmap="RdBu_r", vmin=-2, vmax=2, s=1.5)
+    ax_u.set(title="u: a grid", xlabel="u1", ylabel="u2")
+    ax_v.set(title=f"v: s = {scale:g} sin(2 u1), t = {shift:g} u1^2 (colour: log|det J|)", xlabel="v1 = u1",
+             ylabel="v2")
+    fig.tight_layout()
+    return fig, worst
+
+
+def coupling_grid_explorer():
+    """Sliders for the coupling's scale and shift amplitudes in ``coupling_grid_demo`` (redraws at once)."""
+    import ipywidgets as widgets
+
+    return explorer(lambda scale, shift: coupling_grid_demo(scale, shift),
+                    scale=widgets.FloatSlider(value=0.5, min=-1.5, max=1.5, step=0.1, description="scale"),
+                    shift=widgets.FloatSlider(value=0.5, min=-1.0, max=1.0, step=0.1, description="shift"))
+
+
 def bnn_surrogate_demo(ensemble, n_train=100, n_particles=20, hidden=50, n_iter=1000, member=0, seed=0):
     """Fit an SVGD-BNN surrogate of the land model on the first n_train ensemble members and show one of the last
     100 (test) members with its 2-sd bands. Returns (figure, test R2 averaged over the outputs)."""
