@@ -427,6 +427,32 @@ def mmd_with(kernel=lambda d2, h: h**2 / (h**2 + d2), cross=2.0, drop_diagonal=F
                                  - cross * mean_k(a, b, scales, False))
 
 
+def wrong_global_loss_over_all_cells(error, mask, weight):
+    n = mask.sum()
+    return float((error**2).sum() / (n * len(error)) + weight * np.mean((error.sum(axis=(1, 2)) / mask.size) ** 2))
+
+
+def wrong_global_loss_batch_mean_first(error, mask, weight):
+    n = mask.sum()
+    return float((error**2).sum() / (n * len(error)) + weight * np.mean(error.sum(axis=(1, 2)) / n) ** 2)
+
+
+def wrong_rollout_keeps_the_first_previous_state(step, h0, h_prev, forcing, n_leads):
+    out, now = [], h0
+    for k in range(n_leads):
+        now = step(now, h_prev, forcing[k], forcing[k + 1])
+        out.append(now)
+    return np.stack(out)
+
+
+def wrong_rollout_forcing_one_ahead(step, h0, h_prev, forcing, n_leads):
+    out, now, prev = [], h0, h_prev
+    for k in range(n_leads):
+        prev, now = now, step(now, prev, forcing[min(k + 1, n_leads)], forcing[min(k + 1, n_leads)])
+        out.append(now)
+    return np.stack(out)
+
+
 def wrong_moments_without_noise(f, noise_var):
     mean = f.mean(axis=0)
     return mean, np.zeros_like(mean), f.var(axis=0)  # forgets the aleatoric part
@@ -472,6 +498,10 @@ def wrong_partial_conv_not_renormalised(x, mask, weight, bias):
     ("logit_prior", wrong_logit_prior_naive, "log density is wrong in case 2"),
     ("logit_prior", lambda w: -np.logaddexp(0, -w).sum(axis=1), "log density is wrong"),
     ("coupling_inverse", wrong_coupling_inverse_sign, "u is wrong"),
+    ("local_global_loss", wrong_global_loss_over_all_cells, "loss is wrong"),
+    ("local_global_loss", wrong_global_loss_batch_mean_first, "loss is wrong"),
+    ("autoregressive_rollout", wrong_rollout_keeps_the_first_previous_state, "rollout is wrong"),
+    ("autoregressive_rollout", wrong_rollout_forcing_one_ahead, "rollout is wrong"),
     ("coupling_forward", wrong_coupling_log_det_of_the_inverse, r"log\|det J\| is wrong"),
     ("coupling_forward", wrong_coupling_log_det_of_exp, r"log\|det J\| is wrong"),
     ("mmd_squared", mmd_with(kernel=lambda d2, h: np.exp(-d2 / h**2)), r"MMD\^2 is wrong"),

@@ -30,6 +30,14 @@ IN_CHANNELS = 8
 ARCHITECTURES = {"unet": SeaIceUNet, "resnet": SeaIceResNet}
 
 
+def local_global_loss(error, n_ocean, global_weight):
+    """Mean over ocean cells and batch of error^2 (local), plus global_weight x the batch mean of the squared ocean
+    mean of error (global). error: (B, H, W) in increment sd units, zero on land; n_ocean: ocean cells per field."""
+    local = (error**2).sum() / (n_ocean * len(error))
+    global_ = ((error.sum(dim=(1, 2)) / n_ocean) ** 2).mean()
+    return local + global_weight * global_
+
+
 class SeaIceSurrogate:
     """fit(run, steps) trains on the steps t in ``steps`` (indices into the run, t >= 1, t + n_unroll < T);
     forecast(run, starts, n_leads) rolls out from each start. architecture: "unet" (``SeaIceUNet``) or "resnet"
@@ -137,9 +145,7 @@ class SeaIceSurrogate:
             h_next = self._step(h_now, h_prev, f[t + j], f[t + j + 1], mask)
             error = (h_next - h[t + j + 1]) * to_increment_sd          # (B, H, W), zero on land
             h_prev, h_now = h_now, self._physical(h_next, mask)
-            local = (error**2).sum() / (n_ocean * len(t))
-            global_ = ((error.sum(dim=(1, 2)) / n_ocean) ** 2).mean()
-            loss = loss + local + self.global_weight * global_
+            loss = loss + local_global_loss(error, n_ocean, self.global_weight)
         return loss / self.n_unroll
 
     # --- forecasting -----------------------------------------------------------------------------------------
