@@ -453,6 +453,32 @@ def wrong_rollout_forcing_one_ahead(step, h0, h_prev, forcing, n_leads):
     return np.stack(out)
 
 
+def rk4_with(weights=(1, 2, 2, 1), last_time_offset=1.0):
+    """A Runge-Kutta step with wrong stage weights, or its last stage evaluated at the wrong time."""
+    def step(z, t, dt, velocity):
+        k1 = velocity(z, t)
+        k2 = velocity(z + 0.5 * dt * k1, t + 0.5 * dt)
+        k3 = velocity(z + 0.5 * dt * k2, t + 0.5 * dt)
+        k4 = velocity(z + dt * k3, t + last_time_offset * dt)
+        return z + dt / sum(weights) * (weights[0] * k1 + weights[1] * k2 + weights[2] * k3 + weights[3] * k4)
+    return step
+
+
+def generator_fit_with(swap_inputs=False, zero_grad=True, optimiser=torch.optim.Adam):
+    """The generator's training loop with one slip: [z, y] inputs, gradients piling up, or plain SGD."""
+    def fit(net, y, z, x, n_iter, lr, batch_size, seed):
+        inputs = torch.cat([z, y] if swap_inputs else [y, z], dim=1)
+        opt, gen = optimiser(net.parameters(), lr=lr), torch.Generator().manual_seed(seed)
+        for _ in range(n_iter):
+            rows = torch.randint(0, len(x), (batch_size,), generator=gen)
+            if zero_grad:
+                opt.zero_grad()
+            ((net(inputs[rows]) - x[rows]) ** 2).mean().backward()
+            opt.step()
+        return net
+    return fit
+
+
 def wrong_moments_without_noise(f, noise_var):
     mean = f.mean(axis=0)
     return mean, np.zeros_like(mean), f.var(axis=0)  # forgets the aleatoric part
@@ -498,6 +524,12 @@ def wrong_partial_conv_not_renormalised(x, mask, weight, bias):
     ("logit_prior", wrong_logit_prior_naive, "log density is wrong in case 2"),
     ("logit_prior", lambda w: -np.logaddexp(0, -w).sum(axis=1), "log density is wrong"),
     ("coupling_inverse", wrong_coupling_inverse_sign, "u is wrong"),
+    ("rk4_step", lambda z, t, dt, velocity: z + dt * velocity(z, t), "z after the step is wrong"),
+    ("rk4_step", rk4_with(weights=(1, 1, 1, 1)), "z after the step is wrong"),
+    ("rk4_step", rk4_with(last_time_offset=0.0), "z after the step is wrong"),
+    ("fit_generator", generator_fit_with(swap_inputs=True), "generator output after training is wrong"),
+    ("fit_generator", generator_fit_with(zero_grad=False), "generator output after training is wrong"),
+    ("fit_generator", generator_fit_with(optimiser=torch.optim.SGD), "generator output after training is wrong"),
     ("local_global_loss", wrong_global_loss_over_all_cells, "loss is wrong"),
     ("local_global_loss", wrong_global_loss_batch_mean_first, "loss is wrong"),
     ("autoregressive_rollout", wrong_rollout_keeps_the_first_previous_state, "rollout is wrong"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ...core.runtime import seeded
 from ...core.scaling import BoxTransform
 from ...inference.bnn import log_posterior_terms, predictive_moments, settled_gamma
 from ...inference.dbuq import Schedule, mc_score
@@ -150,6 +151,60 @@ def check_mc_score(fn):
              for n, d, j, t, eps in ((1, 1, 5, 0.5, 1e-4), (6, 2, 40, 0.9, 1e-2), (8, 3, 100, 0.1, 1e-3),
                                      (5, 4, 50, 1e-4, 1e-4))]
     return compare("mc_score", fn, cases, _mc_score_reference, ("S",))
+
+
+def check_rk4_step(fn):
+    """fn(z, t, dt, velocity) -> z after one classical Runge-Kutta step of dz/dt = velocity(z, t) from time t to
+    t + dt (dt may be negative, as in the reverse ODE); z (n, d) numpy."""
+    rng = np.random.default_rng(18)
+    velocities = (lambda z, t: -z * (1 + t), lambda z, t: np.sin(z) + t**2, lambda z, t: (1 - t) * z**2 - z)
+    cases = [(rng.normal(size=(n, d)), t, dt, v) for (n, d, t, dt), v in zip(((1, 1, 1.0, -0.1), (5, 2, 0.5, -0.05),
+                                                                              (8, 3, 0.2, 0.1)), velocities)]
+
+    def reference(z, t, dt, velocity):
+        k1 = velocity(z, t)
+        k2 = velocity(z + 0.5 * dt * k1, t + 0.5 * dt)
+        k3 = velocity(z + 0.5 * dt * k2, t + 0.5 * dt)
+        k4 = velocity(z + dt * k3, t + dt)
+        return (z + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4),)
+
+    return compare("rk4_step", fn, cases, reference, ("z after the step",))
+
+
+def _generator_case(seed, n, n_iter, batch):
+    rng = np.random.default_rng(seed)
+    y, z = rng.normal(size=(n, 1)), rng.normal(size=(n, 1))
+    x = np.where(z > 0, 1.0, -1.0) * np.sqrt(np.abs(y) + 1) + 0.1 * z
+    with seeded(seed):
+        net = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1)).double()
+    return net, torch.tensor(y), torch.tensor(z), torch.tensor(x), n_iter, 1e-2, batch, seed
+
+
+def _reference_fit_generator(net, y, z, x, n_iter, lr, batch_size, seed):
+    inputs = torch.cat([y, z], dim=1)
+    opt, gen = torch.optim.Adam(net.parameters(), lr=lr), torch.Generator().manual_seed(seed)
+    for _ in range(n_iter):
+        rows = torch.randint(0, len(x), (batch_size,), generator=gen)
+        opt.zero_grad()
+        ((net(inputs[rows]) - x[rows]) ** 2).mean().backward()
+        opt.step()
+    return net
+
+
+def check_fit_generator(fn):
+    """fn(net, y, z, x, n_iter, lr, batch_size, seed) -> net trained by Adam on mean((net([y, z]) - x)^2) over
+    mini-batches of rows drawn by torch.randint(0, n, (batch_size,), generator=torch.Generator().manual_seed(seed))
+    (one generator, one draw per step); tensors y, z (n, 1), x (n, 1)."""
+    cases = [(1, 8, 3, 4), (2, 64, 20, 16), (3, 200, 40, 32)]
+    probe = torch.linspace(-2, 2, 9, dtype=torch.float64)[:, None]
+
+    def run(fit, seed, n, n_iter, batch):
+        trained = fit(*_generator_case(seed, n, n_iter, batch))
+        with torch.no_grad():
+            return (trained(torch.cat([probe, probe.flip(0)], dim=1)).numpy(),)
+
+    return compare("fit_generator", lambda *a: run(fn, *a), cases, lambda *a: run(_reference_fit_generator, *a),
+                   ("generator output after training",))
 
 
 def check_logit_prior(fn):
