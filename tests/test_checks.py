@@ -479,6 +479,26 @@ def generator_fit_with(swap_inputs=False, zero_grad=True, optimiser=torch.optim.
     return fit
 
 
+def wrong_likelihood_without_surrogate_variance(mean, var, y_obs, noise_sd):
+    total = noise_sd**2 + 0 * var
+    return -0.5 * ((mean - y_obs) ** 2 / total + np.log(total)).sum(axis=1)
+
+
+def wrong_likelihood_without_log_variance(mean, var, y_obs, noise_sd):
+    total = noise_sd**2 + var
+    return -0.5 * ((mean - y_obs) ** 2 / total).sum(axis=1)
+
+
+def metropolis_with(rule="log", keep_new_logp=False):
+    """A Metropolis step with one slip: u against the log ratio, greedy acceptance, or the proposal's log p kept."""
+    def step(x, logp, proposal, logp_proposal, u):
+        delta = logp_proposal - logp
+        accept = {"log": np.log(u) < delta, "plain": u < delta, "greedy": delta > 0}[rule]
+        return np.where(accept[:, None], proposal, x), logp_proposal if keep_new_logp else np.where(accept,
+                                                                                                    logp_proposal, logp)
+    return step
+
+
 def wrong_moments_without_noise(f, noise_var):
     mean = f.mean(axis=0)
     return mean, np.zeros_like(mean), f.var(axis=0)  # forgets the aleatoric part
@@ -524,6 +544,11 @@ def wrong_partial_conv_not_renormalised(x, mask, weight, bias):
     ("logit_prior", wrong_logit_prior_naive, "log density is wrong in case 2"),
     ("logit_prior", lambda w: -np.logaddexp(0, -w).sum(axis=1), "log density is wrong"),
     ("coupling_inverse", wrong_coupling_inverse_sign, "u is wrong"),
+    ("surrogate_log_likelihood", wrong_likelihood_without_surrogate_variance, "log likelihood is wrong"),
+    ("surrogate_log_likelihood", wrong_likelihood_without_log_variance, "log likelihood is wrong"),
+    ("metropolis_step", metropolis_with(rule="plain"), "is wrong"),
+    ("metropolis_step", metropolis_with(rule="greedy"), "is wrong"),
+    ("metropolis_step", metropolis_with(keep_new_logp=True), "log p after the step is wrong"),
     ("rk4_step", lambda z, t, dt, velocity: z + dt * velocity(z, t), "z after the step is wrong"),
     ("rk4_step", rk4_with(weights=(1, 1, 1, 1)), "z after the step is wrong"),
     ("rk4_step", rk4_with(last_time_offset=0.0), "z after the step is wrong"),

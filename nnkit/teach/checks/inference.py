@@ -9,6 +9,7 @@ from ...core.scaling import BoxTransform
 from ...inference.bnn import log_posterior_terms, predictive_moments, settled_gamma
 from ...inference.dbuq import Schedule, mc_score
 from ...inference.metrics import mmd
+from ...inference.posteriors import SurrogatePosterior
 from ...inference.svgd import median_bandwidth, rbf_kernel, svgd_direction
 from . import compare
 
@@ -205,6 +206,50 @@ def check_fit_generator(fn):
 
     return compare("fit_generator", lambda *a: run(fn, *a), cases, lambda *a: run(_reference_fit_generator, *a),
                    ("generator output after training",))
+
+
+class _FixedPrediction:
+    """A stand-in surrogate whose predictive mean and variance are given, for ``SurrogatePosterior``."""
+
+    def __init__(self, mean, var):
+        self.mean, self.var = torch.as_tensor(mean), torch.as_tensor(var)
+        self.n_inputs, self.n_outputs = 1, self.mean.shape[1]
+
+    def predictive_tensors(self, x):
+        return self.mean, self.var
+
+
+def check_surrogate_log_likelihood(fn):
+    """fn(mean, var, y_obs, noise_sd) -> (n,): log N(y_obs; mean, noise_sd^2 + var) up to a constant, summed over
+    the k outputs, for the surrogate's predictive mean and variance (n, k) at n parameter points; see
+    ``nnkit.inference.posteriors.SurrogatePosterior``."""
+    rng = np.random.default_rng(19)
+    cases = [(rng.normal(size=(n, k)), rng.uniform(0.01, 2, size=(n, k)), rng.normal(size=k), noise)
+             for n, k, noise in ((1, 1, np.array([1.5])), (4, 5, np.full(5, 1.5)), (9, 3, np.array([0.5, 1.0, 2.0])))]
+
+    def reference(mean, var, y_obs, noise_sd):
+        posterior = SurrogatePosterior(_FixedPrediction(mean, var), noise_sd, BoxTransform(np.zeros(1), np.ones(1)))
+        return (posterior.log_likelihood(torch.zeros(len(mean), 1), torch.as_tensor(y_obs)).numpy(),)
+
+    return compare("surrogate_log_likelihood", fn, cases, reference, ("log likelihood",))
+
+
+def check_metropolis_step(fn):
+    """fn(x, logp, proposal, logp_proposal, u) -> (x_new, logp_new) for chains x (c, d) with log densities logp (c,),
+    proposals (c, d) with theirs, and uniforms u (c,): a chain moves to its proposal when log u < logp_proposal -
+    logp and stays otherwise, keeping the log density of where it is."""
+    rng = np.random.default_rng(20)
+    cases = []
+    for c, d in ((1, 1), (6, 2), (40, 3)):
+        logp = rng.normal(size=c)
+        cases.append((rng.normal(size=(c, d)), logp, rng.normal(size=(c, d)), logp + rng.normal(size=c),
+                      rng.uniform(size=c)))
+
+    def reference(x, logp, proposal, logp_proposal, u):
+        accept = np.log(u) < logp_proposal - logp
+        return np.where(accept[:, None], proposal, x), np.where(accept, logp_proposal, logp)
+
+    return compare("metropolis_step", fn, cases, reference, ("x after the step", "log p after the step"))
 
 
 def check_logit_prior(fn):
