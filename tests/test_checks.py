@@ -158,38 +158,21 @@ def wrong_tower_product_of_bumps(x1, x2, box, height, steepness):
     return height * approx.bump(x1, *box[:2], 1.0, steepness) * approx.bump(x2, *box[2:], 1.0, steepness)
 
 
-def wrong_track_without_zero_grad(net, x, y, freqs, n_iter, every, lr):
-    opt, fits = torch.optim.Adam(net.parameters(), lr=lr), []
-    for it in range(n_iter):
-        if it % every == 0:
+def tracking_with(zero_grad=True, final_record=True, optimiser=torch.optim.Adam):
+    """The frequency-tracking loop with one slip: gradients piling up, no record after the last step, or SGD."""
+    def track(net, x, y, freqs, n_iter, every, lr):
+        opt, fits = optimiser(net.parameters(), lr=lr), []
+        for it in range(n_iter):
+            if it % every == 0:
+                fits.append(net(x)[:, 0].detach().numpy().copy())
+            if zero_grad:
+                opt.zero_grad()
+            torch.mean((net(x) - y) ** 2).backward()
+            opt.step()
+        if final_record:
             fits.append(net(x)[:, 0].detach().numpy().copy())
-        torch.mean((net(x) - y) ** 2).backward()  # gradients pile up across iterations
-        opt.step()
-    fits.append(net(x)[:, 0].detach().numpy().copy())
-    return spectral_bias.frequency_errors(np.array(fits), y[:, 0].numpy(), freqs)
-
-
-def wrong_track_without_the_final_record(net, x, y, freqs, n_iter, every, lr):
-    opt, fits = torch.optim.Adam(net.parameters(), lr=lr), []
-    for it in range(n_iter):
-        if it % every == 0:
-            fits.append(net(x)[:, 0].detach().numpy().copy())
-        opt.zero_grad()
-        torch.mean((net(x) - y) ** 2).backward()
-        opt.step()
-    return spectral_bias.frequency_errors(np.array(fits), y[:, 0].numpy(), freqs)
-
-
-def wrong_track_with_sgd(net, x, y, freqs, n_iter, every, lr):
-    opt, fits = torch.optim.SGD(net.parameters(), lr=lr), []
-    for it in range(n_iter):
-        if it % every == 0:
-            fits.append(net(x)[:, 0].detach().numpy().copy())
-        opt.zero_grad()
-        torch.mean((net(x) - y) ** 2).backward()
-        opt.step()
-    fits.append(net(x)[:, 0].detach().numpy().copy())
-    return spectral_bias.frequency_errors(np.array(fits), y[:, 0].numpy(), freqs)
+        return spectral_bias.frequency_errors(np.array(fits), y[:, 0].numpy(), freqs)
+    return track
 
 
 def wrong_gradient_norms_of_the_modulus(net, x, freqs):
@@ -601,9 +584,9 @@ def wrong_partial_conv_not_renormalised(x, mask, weight, bias):
     ("sum_of_bumps", wrong_sum_of_bumps_fixed_steepness, "network output is wrong"),
     ("tower", wrong_tower_threshold_at_one, "tower values is wrong"),
     ("tower", wrong_tower_product_of_bumps, "tower values is wrong"),
-    ("track_frequency_errors", wrong_track_without_zero_grad, "errors per record and frequency is wrong"),
-    ("track_frequency_errors", wrong_track_without_the_final_record, "errors per record and frequency must have shape"),
-    ("track_frequency_errors", wrong_track_with_sgd, "errors per record and frequency is wrong"),
+    ("track_frequency_errors", tracking_with(zero_grad=False), "errors per record and frequency is wrong"),
+    ("track_frequency_errors", tracking_with(final_record=False), "errors per record and frequency must have shape"),
+    ("track_frequency_errors", tracking_with(optimiser=torch.optim.SGD), "errors per record and frequency is wrong"),
     ("gradient_norms", wrong_gradient_norms_of_the_modulus, "gradient norms is wrong"),
     ("gradient_norms", wrong_gradient_norms_unnormalised, "gradient norms is wrong"),
     ("sine_layer", wrong_sine_layer_kappa_on_the_bias, "sine features is wrong"),
