@@ -36,8 +36,18 @@ def test_calibration_demo_and_explorer(monkeypatch):
                                           names=["p", "q", "r"])
     assert isinstance(fig, plt.Figure) and draws["a"].shape == (4000, 3)
     monkeypatch.setattr(plt, "show", lambda: None)
-    explorer = widgets.calibration_explorer({"a": Uniform()}, {"one": [1.0], "two": [2.0]}, {"one": [0.5] * 3},
-                                            ["p", "q", "r"])
-    explorer.children[0].value = "two"
+    asked = []
+
+    class Recording(Uniform):
+        def sample(self, y_obs, n=1000, seed=0):
+            asked.append(np.array(y_obs))
+            return super().sample(y_obs, n, seed)
+
+    explorer = widgets.calibration_slider_explorer({"a": Recording()}, [1.0, 2.0], [(0.0, 3.0), (1.0, 5.0)],
+                                                   ["p", "q", "r"], ["y 1", "y 2"])
+    explorer.children[1].value = 4.5             # the second output's slider, at its upper end
     explorer.update()
     assert isinstance(explorer.result, plt.Figure)
+    np.testing.assert_allclose(asked[-1], [1.0, 4.5])
+    with pytest.raises(ValueError, match="one entry per output"):
+        widgets.calibration_slider_explorer({"a": Uniform()}, [1.0], [(0.0, 1.0)] * 2, ["p"], ["y"])

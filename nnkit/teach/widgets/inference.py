@@ -178,9 +178,17 @@ def calibration_demo(samplers, y_obs, truth=None, names=None):
     return fig, draws
 
 
-def calibration_explorer(samplers, observations, truths, names):
-    """Pick an observation case (name -> y_obs (k,)); every sampler answers."""
+def calibration_slider_explorer(samplers, start, ranges, names, labels):
+    """One slider per observed output, starting at the observation ``start`` (k,) and spanning ``ranges`` ((low,
+    high) per output), labelled ``labels``; every sampler answers the observation the sliders set as soon as one
+    is released: amortised samplers (INN, DBUQ) in milliseconds."""
     import ipywidgets as widgets
 
-    return explorer(lambda case: calibration_demo(samplers, observations[case], truths.get(case), names),
-                    case=widgets.Dropdown(options=list(observations), description="observation"))
+    if not len(start) == len(ranges) == len(labels):
+        raise ValueError(f"start, ranges and labels must have one entry per output; got {len(start)}, "
+                         f"{len(ranges)}, {len(labels)}")
+    sliders = {f"y{k}": widgets.FloatSlider(value=float(v), min=float(lo), max=float(hi), step=(hi - lo) / 100,
+                                            description=label, continuous_update=False)
+               for k, (v, (lo, hi), label) in enumerate(zip(start, ranges, labels))}
+    return explorer(lambda **y: calibration_demo(samplers, np.array([y[f"y{k}"] for k in range(len(start))]),
+                                                 None, names), **sliders)
