@@ -90,19 +90,25 @@ def ode_velocity(z, t, x_near, log_k, schedule):
     return (1 - schedule.eps) * ((z - schedule.alpha(t) * m) / (2 * schedule.beta2(t)) - m)
 
 
+def rk4_step(z, t, dt, velocity):
+    """One classical Runge-Kutta step of dz/dt = velocity(z, t) from t to t + dt (dt < 0 runs backwards in time);
+    z an array or tensor, velocity returning the same shape."""
+    k1 = velocity(z, t)
+    k2 = velocity(z + 0.5 * dt * k1, t + 0.5 * dt)
+    k3 = velocity(z + 0.5 * dt * k2, t + 0.5 * dt)
+    k4 = velocity(z + dt * k3, t + dt)
+    return z + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+
+
 def reverse_ode(z1, x_near, log_k, schedule, ode_steps=100, return_path=False):
     """Integrate the reverse ODE from t = 1 (z1 (m, d)) to t = 0 with ode_steps classical RK4 steps; returns x
     (m, d), or with ``return_path`` the states at every step (ode_steps + 1, m, d), t = 1 first."""
     check_positive(ode_steps, "ode_steps", integer=True)
     z, dt = z1, -1.0 / ode_steps
+    velocity = lambda z, t: ode_velocity(z, max(t, 0.0), x_near, log_k, schedule)  # noqa: E731 (t + dt may be -0)
     path = [z]
     for i in range(ode_steps):
-        t = 1.0 + i * dt
-        k1 = ode_velocity(z, t, x_near, log_k, schedule)
-        k2 = ode_velocity(z + 0.5 * dt * k1, t + 0.5 * dt, x_near, log_k, schedule)
-        k3 = ode_velocity(z + 0.5 * dt * k2, t + 0.5 * dt, x_near, log_k, schedule)
-        k4 = ode_velocity(z + dt * k3, max(t + dt, 0.0), x_near, log_k, schedule)
-        z = z + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        z = rk4_step(z, 1.0 + i * dt, dt, velocity)
         path.append(z)
     return torch.stack(path) if return_path else z
 

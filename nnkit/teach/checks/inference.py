@@ -7,7 +7,7 @@ import torch
 from ...core.runtime import seeded
 from ...core.scaling import BoxTransform
 from ...inference.bnn import log_posterior_terms, predictive_moments, settled_gamma
-from ...inference.dbuq import Schedule, mc_score
+from ...inference.dbuq import Schedule, mc_score, rk4_step
 from ...inference.metrics import mmd
 from ...inference.posteriors import SurrogatePosterior
 from ...inference.svgd import median_bandwidth, rbf_kernel, svgd_direction
@@ -156,20 +156,12 @@ def check_mc_score(fn):
 
 def check_rk4_step(fn):
     """fn(z, t, dt, velocity) -> z after one classical Runge-Kutta step of dz/dt = velocity(z, t) from time t to
-    t + dt (dt may be negative, as in the reverse ODE); z (n, d) numpy."""
+    t + dt (dt may be negative, as in the reverse ODE); z (n, d) numpy. See ``nnkit.inference.dbuq.rk4_step``."""
     rng = np.random.default_rng(18)
     velocities = (lambda z, t: -z * (1 + t), lambda z, t: np.sin(z) + t**2, lambda z, t: (1 - t) * z**2 - z)
     cases = [(rng.normal(size=(n, d)), t, dt, v) for (n, d, t, dt), v in zip(((1, 1, 1.0, -0.1), (5, 2, 0.5, -0.05),
                                                                               (8, 3, 0.2, 0.1)), velocities)]
-
-    def reference(z, t, dt, velocity):
-        k1 = velocity(z, t)
-        k2 = velocity(z + 0.5 * dt * k1, t + 0.5 * dt)
-        k3 = velocity(z + 0.5 * dt * k2, t + 0.5 * dt)
-        k4 = velocity(z + dt * k3, t + dt)
-        return (z + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4),)
-
-    return compare("rk4_step", fn, cases, reference, ("z after the step",))
+    return compare("rk4_step", fn, cases, lambda *a: (rk4_step(*a),), ("z after the step",))
 
 
 def _generator_case(seed, n, n_iter, batch):
