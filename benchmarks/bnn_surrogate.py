@@ -1,4 +1,4 @@
-"""Figures for the mini land model and the SVGD-BNN surrogate (lesson 08). Prints, asserts nothing.
+"""Figures for the mini land model and the SVGD-BNN surrogate (lesson 09). Prints, asserts nothing.
 
 1. Land model: seconds to simulate 1000 members.
 2. Test R2 (mean over the 15 outputs; the last 100 of the shipped 1000 members are the test set) of the SVGD-BNN,

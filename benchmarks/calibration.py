@@ -1,4 +1,4 @@
-"""Figures for calibration (lessons 09-11). Prints, asserts nothing.
+"""Figures for calibration (lessons 10-12). Prints, asserts nothing.
 
 1. Square toy at y_obs = 1: marginal W1 of DBUQ and the INN to the exact posterior, and the share of samples in the
    positive mode (both modes present when it is near 0.5).

@@ -482,6 +482,55 @@ def metropolis_with(rule="log", keep_new_logp=False):
     return step
 
 
+def metropolis_chain_with(slip):
+    """Random-walk Metropolis with one slip: the proposal recorded even when rejected, the step used as a variance,
+    or the uniforms drawn before the proposal noise."""
+    def chain(log_density, x0, n_steps, step_size, seed):
+        rng = np.random.default_rng(seed)
+        x, logp = x0.copy(), log_density(x0)
+        draws, accepted = np.empty((n_steps, *x0.shape)), 0
+        scale = step_size**2 if slip == "variance" else step_size
+        for t in range(n_steps):
+            if slip == "uniform first":
+                u = rng.uniform(size=len(x))
+                proposal = x + scale * rng.standard_normal(x.shape)
+            else:
+                proposal = x + scale * rng.standard_normal(x.shape)
+                u = rng.uniform(size=len(x))
+            logp_proposal = log_density(proposal)
+            accept = np.log(u) < logp_proposal - logp
+            draws[t] = proposal if slip == "record proposal" else np.where(accept[:, None], proposal, x)
+            x, logp = np.where(accept[:, None], proposal, x), np.where(accept, logp_proposal, logp)
+            accepted += accept.sum()
+        return draws, accepted / (n_steps * len(x0))
+    return chain
+
+
+def split_r_hat_with(slip):
+    """Split-R-hat with one slip: no splitting, ddof 0 variances, or B / n taken as n times too large."""
+    def r_hat(draws):
+        half = draws.shape[0] // 2
+        halves = draws if slip == "no split" else np.concatenate([draws[:half], draws[-half:]], axis=1)
+        n = halves.shape[0]
+        ddof = 0 if slip == "ddof 0" else 1
+        within = halves.var(axis=0, ddof=ddof).mean()
+        between_over_n = halves.mean(axis=0).var(ddof=ddof) * (n if slip == "B not over n" else 1)
+        return float(np.sqrt(((n - 1) / n * within + between_over_n) / within))
+    return r_hat
+
+
+def autocorrelation_with(slip):
+    """The autocorrelation with one slip: no centring, or each lag's sum divided by its own n - k pairs."""
+    def rho(x):
+        n = len(x)
+        centred = x if slip == "not centred" else x - x.mean()
+        sums = np.array([centred[:n - k] @ centred[k:] for k in range(n)])
+        if slip == "per-lag mean":
+            sums = sums / (n - np.arange(n))
+        return sums / sums[0]
+    return rho
+
+
 def wrong_moments_without_noise(f, noise_var):
     mean = f.mean(axis=0)
     return mean, np.zeros_like(mean), f.var(axis=0)  # forgets the aleatoric part
@@ -520,6 +569,14 @@ def wrong_partial_conv_not_renormalised(x, mask, weight, bias):
 
 
 @pytest.mark.parametrize("name,wrong,match", [
+    ("random_walk_metropolis", metropolis_chain_with("record proposal"), "draws is wrong"),
+    ("random_walk_metropolis", metropolis_chain_with("variance"), "draws is wrong"),
+    ("random_walk_metropolis", metropolis_chain_with("uniform first"), "draws is wrong"),
+    ("split_r_hat", split_r_hat_with("no split"), "split-R-hat is wrong"),
+    ("split_r_hat", split_r_hat_with("ddof 0"), "split-R-hat is wrong"),
+    ("split_r_hat", split_r_hat_with("B not over n"), "split-R-hat is wrong"),
+    ("autocorrelation", autocorrelation_with("not centred"), "rho is wrong"),
+    ("autocorrelation", autocorrelation_with("per-lag mean"), "rho is wrong"),
     ("partial_conv", wrong_partial_conv_not_renormalised, "output is wrong"),
     ("partial_conv", lambda x, mask, weight, bias: x, "output is wrong"),
     ("mc_score", wrong_mc_score_unstable, "S is wrong in case 3"),

@@ -51,3 +51,26 @@ def test_calibration_demo_and_explorer(monkeypatch):
     np.testing.assert_allclose(asked[-1], [1.0, 4.5])
     with pytest.raises(ValueError, match="one entry per output"):
         widgets.calibration_slider_explorer({"a": Uniform()}, [1.0], [(0.0, 1.0)] * 2, ["p"], ["y"])
+
+
+def test_metropolis_demo_at_the_step_slider_ends():
+    """A tiny step accepts nearly everything and mixes worst; a step near the target's scale mixes best."""
+    explorer_steps = {}
+    for log10_step in (-2.0, 0.4, 1.5):          # the slider's ends and a step near the banana's scale
+        fig, stats = widgets.metropolis_demo(10**log10_step, "banana", n_steps=2000)
+        assert isinstance(fig, plt.Figure) and len(fig.axes) == 3
+        explorer_steps[log10_step] = stats
+        plt.close(fig)
+    tiny, good, huge = (explorer_steps[k] for k in (-2.0, 0.4, 1.5))
+    assert tiny["acceptance"] > 0.9 and huge["acceptance"] < 0.05 and 0.1 < good["acceptance"] < 0.5
+    assert good["ess"] > 10 * tiny["ess"] and good["ess"] > 3 * huge["ess"] and good["rhat"] < 1.05
+
+
+def test_metropolis_explorer_passes_the_slider_on(monkeypatch):
+    monkeypatch.setattr(plt, "show", lambda: None)
+    asked = []
+    monkeypatch.setattr(widgets, "metropolis_demo", lambda step, target: (asked.append((step, target)), plt.figure()))
+    explorer = widgets.metropolis_explorer()
+    explorer.children[0].value, explorer.children[1].value = "mixture", 1.0
+    explorer.update()
+    assert asked[-1] == (10.0, "mixture")

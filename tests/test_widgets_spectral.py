@@ -1,4 +1,4 @@
-"""Widget logic of lessons 03-05 and 07, called directly (ipywidgets swallows callback exceptions)."""
+"""Widget logic of lessons 03-05 and 08, called directly (ipywidgets swallows callback exceptions)."""
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest

@@ -66,8 +66,10 @@ def rhat(samples):
     return np.maximum(split_rhat(rank_normalise(split)), split_rhat(rank_normalise(folded)))
 
 
-def _autocovariance(chains):
-    """Biased autocovariance (n, m) at lags 0..n-1 of each chain (n, m), by FFT zero-padded to 2n."""
+def autocovariance(chains):
+    """Biased autocovariance (n, m) at lags 0..n-1 of each chain (n, m): at lag k, the sum over t of
+    (x_t - mean)(x_t+k - mean) divided by n (not n - k), by FFT zero-padded to 2n. Divided by its lag-0 value it
+    is the autocorrelation the lesson on MCMC writes."""
     n = chains.shape[0]
     centred = chains - chains.mean(axis=0)
     spectrum = np.fft.rfft(centred, n=2 * n, axis=0)
@@ -103,7 +105,7 @@ def _ess(chains):
     n, m = chains.shape
     if np.ptp(chains) < np.finfo(float).resolution:
         return float(n * m)                             # a constant: every draw counts
-    acov = _autocovariance(chains)
+    acov = autocovariance(chains)
     within = acov[0].mean() * n / (n - 1)
     var_plus = within * (n - 1) / n + (chains.mean(axis=0).var(ddof=1) if m > 1 else 0.0)
     rho = 1 - (within - acov.mean(axis=1)) / var_plus

@@ -1,4 +1,4 @@
-"""What the two regressors of lesson 08 share: the predictive result, the train/validation split, and a base class
+"""What the two regressors of lesson 09 share: the predictive result, the train/validation split, and a base class
 that checks and z-scores the data and turns inputs into tensors on the regressor's device."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Densities in 2-D with known shapes, for samplers to be tried on (lesson 07): a correlated Gaussian, a banana and
+"""Densities in 2-D with known shapes, for samplers to be tried on (lessons 07-08): a correlated Gaussian, a banana and
 a two-mode mixture, each a torch function of points (n, 2) -> log density (n,) up to a constant."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Self-checks for lessons 07-11 (SVGD, BNN surrogates, invertible networks, DBUQ, calibration)."""
+"""Self-checks for lessons 07-12 (MCMC, SVGD, BNN surrogates, invertible networks, DBUQ, calibration)."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,10 +8,69 @@ from ...core.runtime import seeded
 from ...core.scaling import BoxTransform
 from ...inference.bnn import log_posterior_terms, predictive_moments, settled_gamma
 from ...inference.dbuq import Schedule, mc_score, rk4_step
+from ...inference.diagnostics import autocovariance, split_chains, split_rhat
 from ...inference.metrics import mmd
 from ...inference.posteriors import SurrogatePosterior
 from ...inference.svgd import median_bandwidth, rbf_kernel, svgd_direction
 from . import compare
+
+
+def _metropolis_step(x, logp, proposal, logp_proposal, u):
+    """Each chain moves to its proposal when log u < logp_proposal - logp: (x (c, d), logp (c,)) after the step."""
+    accept = np.log(u) < logp_proposal - logp
+    return np.where(accept[:, None], proposal, x), np.where(accept, logp_proposal, logp)
+
+
+def _reference_random_walk_metropolis(log_density, x0, n_steps, step_size, seed):
+    rng = np.random.default_rng(seed)
+    x, logp = x0.copy(), log_density(x0)
+    draws, accepted = np.empty((n_steps, *x0.shape)), 0
+    for t in range(n_steps):
+        proposal = x + step_size * rng.standard_normal(x.shape)
+        moved, logp = _metropolis_step(x, logp, proposal, log_density(proposal), rng.uniform(size=len(x)))
+        accepted += np.any(moved != x, axis=1).sum()
+        draws[t] = x = moved
+    return draws, accepted / (n_steps * len(x0))
+
+
+def check_random_walk_metropolis(fn):
+    """fn(log_density, x0, n_steps, step_size, seed) -> (draws (n_steps, c, d), acceptance rate) for c chains
+    started at x0 (c, d); log_density maps (c, d) to (c,). One generator rng = np.random.default_rng(seed); in
+    every step first the proposal x + step_size * rng.standard_normal((c, d)), then u = rng.uniform(size=c), and
+    a chain moves when log u < log p(proposal) - log p(x). draws[t] is every chain's point after step t."""
+    banana = lambda x: -x[:, 0] ** 2 / 8 - (x[:, 1] - 0.5 * (x[:, 0] ** 2 - 4)) ** 2 / 2  # noqa: E731
+    rng = np.random.default_rng(21)
+    cases = [(banana, rng.normal(size=(c, 2)), n_steps, step, seed)
+             for c, n_steps, step, seed in ((1, 5, 0.5, 0), (4, 30, 1.0, 1), (8, 200, 2.5, 2))]
+    return compare("random_walk_metropolis", fn, cases, _reference_random_walk_metropolis,
+                   ("draws", "acceptance rate"))
+
+
+def check_split_r_hat(fn):
+    """fn(draws) -> float: split-R-hat of one quantity's draws (n, m), m chains of n draws (n even): every chain
+    cut into halves (2m chains of n / 2), W the mean of their variances (ddof 1), B / n' the variance (ddof 1) of
+    their means, R-hat = sqrt(((n' - 1) / n' W + B / n') / W) with n' = n / 2."""
+    rng = np.random.default_rng(22)
+    cases = [(rng.normal(size=(4, 1)),), (rng.normal(size=(50, 3)) + [0.0, 0.3, 1.0],),
+             (np.cumsum(rng.normal(size=(400, 4)), axis=0),)]
+    return compare("split_r_hat", fn, cases, lambda draws: (float(split_rhat(split_chains(draws))[0]),),
+                   ("split-R-hat",))
+
+
+def check_autocorrelation(fn):
+    """fn(x) -> rho (n,): the autocorrelation of one chain x (n,) at lags 0..n-1, the sum over t of
+    (x_t - mean)(x_t+k - mean) divided by the same sum at lag 0 (both over n, not n - k)."""
+    rng = np.random.default_rng(23)
+    ar = np.zeros(500)
+    for t in range(1, 500):
+        ar[t] = 0.9 * ar[t - 1] + rng.normal()
+    cases = [(rng.normal(size=3),), (rng.normal(size=40) + 5.0,), (ar,)]
+
+    def reference(x):
+        acov = autocovariance(x[:, None])[:, 0]
+        return (acov / acov[0],)
+
+    return compare("autocorrelation", fn, cases, reference, ("rho",))
 
 
 def check_repulsive_term(fn):
@@ -237,11 +296,7 @@ def check_metropolis_step(fn):
         cases.append((rng.normal(size=(c, d)), logp, rng.normal(size=(c, d)), logp + rng.normal(size=c),
                       rng.uniform(size=c)))
 
-    def reference(x, logp, proposal, logp_proposal, u):
-        accept = np.log(u) < logp_proposal - logp
-        return np.where(accept[:, None], proposal, x), np.where(accept, logp_proposal, logp)
-
-    return compare("metropolis_step", fn, cases, reference, ("x after the step", "log p after the step"))
+    return compare("metropolis_step", fn, cases, _metropolis_step, ("x after the step", "log p after the step"))
 
 
 def check_logit_prior(fn):

@@ -1,5 +1,5 @@
-"""Explorers for lessons 07-11: SVGD on 2-D densities, a BNN surrogate of the land model, the posteriors of the
-square toy, and the calibration of the land model."""
+"""Explorers for lessons 07-12: random-walk Metropolis and its step size, SVGD on 2-D densities, a BNN surrogate of
+the land model, the posteriors of the square toy, and the calibration of the land model."""
 from __future__ import annotations
 
 import time
@@ -9,6 +9,8 @@ import numpy as np
 import torch
 
 from ...inference.bnn import SVGDRegressor
+from ...inference.diagnostics import autocovariance, ess_bulk, rhat
+from ...inference.mcmc import adaptive_metropolis
 from ...inference.metrics import marginal_w1, r2_score
 from ...inference.svgd import svgd
 from ...problems import landmodel as lm
@@ -16,6 +18,52 @@ from ...problems.densities import DENSITIES_2D, density_2d
 from ...problems.square_toy import SquareToy
 from ..plotting import plot_yearly_bands
 from . import explorer
+
+
+def _density_on_grid(log_prob, limit=6.0, n=200):
+    """(G1, G2, density) on a regular n x n grid over [-limit, limit]^2 for contour plots of a 2-D log density."""
+    g = np.linspace(-limit, limit, n)
+    G1, G2 = np.meshgrid(g, g)
+    grid = torch.tensor(np.stack([G1.ravel(), G2.ravel()], axis=1))
+    return G1, G2, np.exp(log_prob(grid).numpy().reshape(G1.shape))
+
+
+def metropolis_demo(step_size=1.0, target="banana", n_steps=2000, n_chains=4, seed=0):
+    """Plain random-walk Metropolis (proposal sd step_size, no adaptation) with n_chains chains started apart on a
+    2-D density (a key of ``DENSITIES_2D``): the traces of x1, the draws over the density's contours, and the
+    autocorrelation of x1. Returns (figure, {"acceptance", "rhat", "ess"}) with the worst R-hat and the smallest
+    bulk ESS over the two coordinates."""
+    log_prob = density_2d(target)
+    x0 = 3 * torch.randn(n_chains, 2, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    result = adaptive_metropolis(log_prob, x0, n_steps, n_adapt=0, initial_scale=step_size, seed=seed)
+    draws = result.samples
+    stats = {"acceptance": result.acceptance_rate, "rhat": float(rhat(draws).max()),
+             "ess": float(ess_bulk(draws).min())}
+    G1, G2, density = _density_on_grid(log_prob)
+    fig, (ax_trace, ax_draws, ax_acf) = plt.subplots(1, 3, figsize=(15, 4))
+    ax_trace.plot(draws[:, :, 0], lw=0.6)
+    ax_trace.set(title="trace of x1, one colour per chain", xlabel="step", ylabel="x1")
+    ax_draws.contour(G1, G2, density, levels=8, colors="0.6", linewidths=0.8)
+    ax_draws.scatter(*draws.reshape(-1, 2).T, s=2, alpha=0.3, color="tab:red")
+    ax_draws.set(title="draws over the target's contours", xlabel="x1", ylabel="x2", xlim=(-6, 6), ylim=(-6, 6))
+    lags = min(100, n_steps - 1)
+    acov = autocovariance(draws[:, :, 0])
+    ax_acf.plot((acov / acov[0])[:lags + 1], lw=1)
+    ax_acf.axhline(0, color="0.5", lw=0.8)
+    ax_acf.set(title="autocorrelation of x1", xlabel="lag", ylim=(-0.2, 1.05))
+    fig.suptitle(f"step size {step_size:g}: acceptance {stats['acceptance']:.0%}, R-hat {stats['rhat']:.3f}, "
+                 f"bulk ESS {stats['ess']:.0f} of {n_steps * n_chains} draws")
+    fig.tight_layout()
+    return fig, stats
+
+
+def metropolis_explorer():
+    """A slider on log10 of the proposal's step size and a target for ``metropolis_demo``; runs on "Run"."""
+    import ipywidgets as widgets
+
+    return explorer(lambda target, log10_step: metropolis_demo(10**log10_step, target), "Run",
+                    target=widgets.Dropdown(options=list(DENSITIES_2D), value="banana"),
+                    log10_step=widgets.FloatSlider(value=0.0, min=-2, max=1.5, step=0.1, description="log10 step"))
 
 
 def svgd_demo(target="banana", n_particles=100, bandwidth="median", lr=0.05, n_iter=300, seed=0):
@@ -28,10 +76,7 @@ def svgd_demo(target="banana", n_particles=100, bandwidth="median", lr=0.05, n_i
                                                                                                  dtype=torch.float64)
     x, history = svgd(log_prob, start, n_iter=n_iter, lr=lr, bandwidth=bandwidth,
                       record_every=-(-n_iter // 3))  # ceil: three snapshots after the start
-    g = np.linspace(-6, 6, 200)
-    G1, G2 = np.meshgrid(g, g)
-    grid = torch.tensor(np.stack([G1.ravel(), G2.ravel()], axis=1))
-    density = np.exp(log_prob(grid).numpy().reshape(G1.shape))
+    G1, G2, density = _density_on_grid(log_prob)
     fig, axes = plt.subplots(1, len(history["particles"]), figsize=(4 * len(history["particles"]), 3.8),
                              sharex=True, sharey=True)
     for ax, step, p in zip(axes, history["step"], history["particles"]):
