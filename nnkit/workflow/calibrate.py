@@ -1,0 +1,200 @@
+"""``nnkit calibrate``: calibrate a simulator's parameters from an ensemble of its runs, for every row of an
+observations table, from the command line.
+
+    nnkit calibrate --ensemble runs.csv --spec spec.toml --observations obs.csv --out results/
+    nnkit calibrate --example moflux --out results/
+
+One sampler (``--method``: dbuq, inn or mcmc) is trained once on the ensemble, less ``--validate`` members held
+out; it then answers every observation and calibrates the held-out members from their own outputs plus noise,
+which scores it (interval coverage, SBC). Every input is checked before anything is written, and ``--out`` is
+never overwritten without ``--force``.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import platform
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from ..core.training import progress
+from . import report
+from .inputs import InputError, check_ensemble, check_observations, load_spec, load_table
+from .methods import DEFAULT_ITERATIONS, METHODS, fit_sampler, whitener
+
+MAX_CORNER_PLOTS = 3      # corner plots for the first observations only; the draws hold them all
+VALIDATION_DRAWS = 200    # posterior draws per held-out member
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="nnkit", description="nnkit's research workflow")
+    commands = parser.add_subparsers(dest="command", required=True)
+    cal = commands.add_parser("calibrate", help="calibrate parameters from an ensemble, for many observations",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    cal.add_argument("--ensemble", type=Path, help="CSV (or netCDF) with the parameter and output columns")
+    cal.add_argument("--spec", type=Path, help="TOML: parameters with bounds, observed outputs with their noise")
+    cal.add_argument("--observations", type=Path, help="CSV (or netCDF): one row per observation to calibrate")
+    cal.add_argument("--example", choices=["moflux"], help="the shipped mini land-model ensemble and its three "
+                                                           "observation cases (inputs written to OUT/inputs)")
+    cal.add_argument("--out", type=Path, required=True, help="directory for the results")
+    cal.add_argument("--force", action="store_true", help="overwrite the files of an earlier run in --out")
+    cal.add_argument("--method", choices=METHODS, default="dbuq")
+    cal.add_argument("--draws", type=int, default=1000, help="posterior draws per observation (default 1000)")
+    cal.add_argument("--validate", type=int, help="ensemble members held out to score the sampler (default 50; "
+                                                  "10 for mcmc, which runs chains per member; 0 skips it)")
+    cal.add_argument("--iterations", type=int, help=f"training steps (defaults: {DEFAULT_ITERATIONS})")
+    cal.add_argument("--seed", type=int, default=0)
+    cal.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    cal.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``nnkit`` console script; returns the exit status (2 for bad input)."""
+    args = build_parser().parse_args(argv)
+    try:
+        calibrate(args, sys.argv[1:] if argv is None else list(argv))
+    except InputError as err:
+        print(f"nnkit calibrate: {err}\nNothing was written.", file=sys.stderr)
+        return 2
+    return 0
+
+
+def calibrate(args, argv):
+    """Run one calibration as the parsed ``args`` say; writes into args.out."""
+    for name in ("draws", "validate", "iterations"):
+        value = getattr(args, name)
+        if value is not None and (value < 0 or (value == 0 and name != "validate")):
+            raise InputError(f"--{name} must be a positive integer; got {value}")
+    if args.example and any((args.ensemble, args.spec, args.observations)):
+        raise InputError("--example brings its own inputs; leave out --ensemble, --spec and --observations")
+    if not args.example and not all((args.ensemble, args.spec, args.observations)):
+        raise InputError("give --ensemble, --spec and --observations (or --example moflux)")
+    _check_out(args.out, args.force)
+    if args.example:
+        args.ensemble, args.spec, args.observations = write_example(args.out / "inputs")
+    spec = load_spec(args.spec)
+    ensemble = load_table(args.ensemble, spec.parameters + spec.outputs, "ensemble")
+    check_ensemble(ensemble, spec)
+    observed = load_table(args.observations, spec.outputs, "observations")
+    check_observations(observed)
+    n_validate = (10 if args.method == "mcmc" else 50) if args.validate is None else args.validate
+    d = len(spec.parameters)
+    if len(ensemble.values) - n_validate < 20:
+        raise InputError(f"{ensemble.path}: {len(ensemble.values)} members leave fewer than 20 to train on after "
+                         f"holding out --validate {n_validate}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    run_calibration(args, argv, spec, ensemble, observed, n_validate, d)
+
+
+def _check_out(out, force):
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file; give a directory")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise InputError(f"--out {out} exists and is not empty; pass --force to overwrite its files")
+
+
+def run_calibration(args, argv, spec, ensemble, observed, n_validate, d):
+    theta, outputs = ensemble.values[:, :d], ensemble.values[:, d:]
+    white = whitener(spec.noise_covariance)
+    rng = np.random.default_rng(args.seed)
+    held_out = rng.permutation(len(theta))[:n_validate]
+    train = np.setdiff1d(np.arange(len(theta)), held_out)
+    seconds, show = {}, not args.quiet
+    start = time.perf_counter()
+    sampler = fit_sampler(args.method, theta[train], outputs[train] @ white.T, spec.lower, spec.upper,
+                          args.iterations, args.seed, args.device, show)
+    seconds["train"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    y_obs = observed.values @ white.T
+    draws = np.stack([sampler.sample(y, args.draws, seed=args.seed + i)
+                      for i, y in enumerate(progress(y_obs, "observations", show))])
+    seconds["answer"] = time.perf_counter() - start
+    files = ["draws.csv", "summary.csv"]
+    report.write_csv(args.out / "draws.csv", ("id", "draw", *spec.parameters), report.draw_rows(observed.ids, draws))
+    summary = report.summary_rows(observed.ids, draws, spec.parameters, spec.lower, spec.upper)
+    report.write_csv(args.out / "summary.csv", report.SUMMARY_COLUMNS, summary)
+    for obs_id, x in list(zip(observed.ids, draws))[:MAX_CORNER_PLOTS]:
+        name = f"corner_{_safe(obs_id)}.png"
+        fig = report.corner_figure(x, spec.parameters, spec.lower, spec.upper, f"{args.method}: {obs_id}")
+        fig.savefig(args.out / name, dpi=90)
+        report.plt.close(fig)
+        files.append(name)
+
+    validation = None
+    if n_validate:
+        start = time.perf_counter()
+        noise = rng.multivariate_normal(np.zeros(len(spec.outputs)), spec.noise_covariance, size=n_validate)
+        y_val = (outputs[held_out] + noise) @ white.T
+        val_draws = np.stack([sampler.sample(y, VALIDATION_DRAWS, seed=args.seed + 10_000 + i)
+                              for i, y in enumerate(progress(y_val, "self-validation", show))])
+        coverage, ranks, p_values = report.self_validation(theta[held_out], val_draws)
+        seconds["validate"] = time.perf_counter() - start
+        header = ("parameter", *(f"coverage_{int(100 * level)}" for level in report.LEVELS), "sbc_p_value")
+        rows = [(name, *map(float, coverage[:, i]), float(p_values[i])) for i, name in enumerate(spec.parameters)]
+        report.write_csv(args.out / "validation.csv", header, rows)
+        fig = report.validation_figure(coverage, ranks, VALIDATION_DRAWS, spec.parameters)
+        fig.savefig(args.out / "validation.png", dpi=90)
+        report.plt.close(fig)
+        files += ["validation.csv", "validation.png"]
+        validation = (header, rows)
+
+    settings = run_settings(args, argv, spec, ensemble, observed, n_validate, seconds)
+    (args.out / "run.json").write_text(json.dumps(settings, indent=2), encoding="utf-8")
+    files.append("run.json")
+    flat = {key: value for key, value in settings.items() if not isinstance(value, dict)}
+    page = report.html_report(f"nnkit calibrate: {args.method}", flat, summary, validation, files)
+    (args.out / "report.html").write_text(page, encoding="utf-8")
+    if show:
+        print(f"{len(observed.ids)} observation(s) calibrated with {args.method} in {seconds['answer']:.1f} s after "
+              f"{seconds['train']:.1f} s of training; results in {args.out}/report.html")
+
+
+def _safe(text):
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+
+
+def run_settings(args, argv, spec, ensemble, observed, n_validate, seconds):
+    """Everything needed to repeat the run: the command, the inputs (with checksums), seeds, sizes, versions."""
+    def digest(path):
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+    return {
+        "command": "nnkit " + " ".join(argv), "method": args.method, "seed": args.seed, "device": args.device,
+        "iterations": args.iterations or DEFAULT_ITERATIONS[args.method], "draws": args.draws,
+        "ensemble_members": len(ensemble.values), "held_out_for_validation": n_validate,
+        "observations": len(observed.ids), "parameters": ", ".join(spec.parameters),
+        "outputs": ", ".join(spec.outputs),
+        "inputs": {str(p): digest(p) for p in (args.spec, args.ensemble, args.observations)},
+        "seconds": {key: round(value, 2) for key, value in seconds.items()},
+        "versions": {"python": platform.python_version(), **{pkg: metadata.version(pkg)
+                                                              for pkg in ("nnkit", "numpy", "torch", "scipy")}},
+    }
+
+
+def write_example(directory):
+    """The shipped MOFLUX case as ``nnkit calibrate`` inputs: a spec of the 8 parameters and the 5 annual LH values
+    (noise sd 1.5 W/m2) and an observations table of the three cases; the ensemble is the shipped CSV.
+    Returns (ensemble, spec, observations) paths."""
+    from ..problems import landmodel as lm
+
+    directory.mkdir(parents=True, exist_ok=True)
+    obs = lm.load_observations()
+    columns = [lm.OUTPUT_NAMES.index(name) for name in lm.CALIBRATED_OUTPUTS]
+    lines = ["# nnkit calibrate spec: the MOFLUX mini land model, calibrated from annual latent heat",
+             "[parameters]            # name = [lower, upper] of the uniform prior"]
+    lines += [f"{p.name} = [{p.low!r}, {p.high!r}]    # {p.unit}" for p in lm.PARAMETERS]
+    lines += ["", "[outputs]               # observed column = noise sd (W/m2)"]
+    lines += [f"{lm.OUTPUT_NAMES[i]} = {float(obs.noise_sd[i])!r}" for i in columns]
+    spec = directory / "spec.toml"
+    spec.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    observations = directory / "observations.csv"
+    report.write_csv(observations, ("id", *lm.CALIBRATED_OUTPUTS),
+                     [(case, *map(float, values[columns])) for case, values in obs.values.items()])
+    return lm.DATA_DIR / lm.data.ENSEMBLE_FILE, spec, observations

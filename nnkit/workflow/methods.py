@@ -1,0 +1,42 @@
+"""The samplers ``nnkit calibrate`` trains on an ensemble. Each answers ``sample(y_obs, n, seed)`` with draws (n, d)
+in the parameters' own units, so one code path serves them all.
+
+Outputs and observations are whitened by the noise first, y -> L^-1 y with L L^T the noise covariance, so the
+noise is N(0, I) for every method and correlated noise needs nothing method-specific.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.scaling import BoxTransform
+from ..inference.bnn import SVGDRegressor
+from ..inference.dbuq import DBUQ
+from ..inference.flows import INNCalibrator
+from ..inference.posteriors import MCMCSampler, SurrogatePosterior, residual_correlation
+
+METHODS = ("dbuq", "inn", "mcmc")
+DEFAULT_ITERATIONS = {"dbuq": 3000, "inn": 3000, "mcmc": 2000}   # generator, INN, BNN surrogate training steps
+
+
+def whitener(noise_covariance):
+    """The matrix W = L^-1 (k, k) with L L^T = noise_covariance: W y has noise N(0, I)."""
+    return np.linalg.inv(np.linalg.cholesky(noise_covariance))
+
+
+def fit_sampler(method, theta, y_white, lower, upper, iterations=None, seed=0, device="cpu", progress=False):
+    """Train ``method`` on parameters theta (n, d) and whitened outputs y_white (n, k) under a uniform prior on
+    [lower, upper]; returns the sampler. iterations: training steps (None: DEFAULT_ITERATIONS)."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}; got {method!r}")
+    iterations = DEFAULT_ITERATIONS[method] if iterations is None else int(iterations)
+    box, k = BoxTransform(lower, upper), y_white.shape[1]
+    common = dict(seed=seed, device=device, progress=progress)
+    if method == "dbuq":
+        return DBUQ(y_bandwidth=np.ones(k), box=box, n_iter=iterations, **common).fit(theta, y_white)
+    if method == "inn":
+        return INNCalibrator(x_dim=theta.shape[1], y_dim=k, noise_sd=np.ones(k), box=box, n_iter=iterations,
+                             **common).fit(theta, y_white)
+    n_fit = int(0.9 * len(theta))        # the last tenth measures how the surrogate's errors correlate
+    bnn = SVGDRegressor(n_iter=iterations, **common).fit(theta[:n_fit], y_white[:n_fit])
+    posterior = SurrogatePosterior(bnn, np.ones(k), box, residual_correlation(bnn, theta[n_fit:], y_white[n_fit:]))
+    return MCMCSampler(posterior, n_chains=64, n_steps=4000, n_adapt=1000, progress=progress)

@@ -1,0 +1,140 @@
+"""``nnkit calibrate``: its outputs, its reproducibility, and a clear error with nothing written for bad input."""
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnkit.problems import landmodel as lm
+from nnkit.workflow.calibrate import main, write_example
+
+PARAMS = list(lm.PARAMETER_NAMES)
+LH = list(lm.CALIBRATED_OUTPUTS)
+
+
+@pytest.fixture(scope="module")
+def example_inputs(tmp_path_factory):
+    """The example's spec and observations, and the first 300 members of the shipped ensemble."""
+    directory = tmp_path_factory.mktemp("inputs")
+    ensemble, spec, observations = write_example(directory)
+    small = directory / "ensemble.csv"
+    with open(ensemble) as source, open(small, "w") as target:
+        target.writelines(line for _, line in zip(range(301), source))
+    return {"ensemble": small, "spec": spec, "observations": observations}
+
+
+def run(inputs, out, *extra):
+    args = ["calibrate", "--ensemble", str(inputs["ensemble"]), "--spec", str(inputs["spec"]),
+            "--observations", str(inputs["observations"]), "--out", str(out), "--quiet"]
+    return main(args + [str(e) for e in extra])
+
+
+def read_rows(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+QUICK = ("--method", "dbuq", "--iterations", "300", "--draws", "200", "--validate", "20")
+
+
+@pytest.fixture(scope="module")
+def quick_run(example_inputs, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "results"
+    assert run(example_inputs, out, *QUICK) == 0
+    return out
+
+
+def test_a_run_writes_draws_summary_plots_validation_settings_and_a_report(quick_run):
+    files = {p.name for p in quick_run.iterdir()}
+    assert {"draws.csv", "summary.csv", "validation.csv", "validation.png", "run.json", "report.html"} <= files
+    assert {f"corner_{case}.png" for case in ("synthetic_1", "synthetic_2", "out_of_model")} <= files
+    draws = read_rows(quick_run / "draws.csv")
+    assert len(draws) == 3 * 200 and list(draws[0]) == ["id", "draw", *PARAMS]
+    theta = np.array([[float(row[p]) for p in PARAMS] for row in draws])
+    assert np.all((theta >= lm.LOWER) & (theta <= lm.UPPER))          # inside the prior box
+    summary = read_rows(quick_run / "summary.csv")
+    assert len(summary) == 3 * len(PARAMS)
+    ratio = {row["parameter"]: float(row["sd_over_prior_sd"]) for row in summary if row["id"] == "synthetic_1"}
+    assert all(0 < r < 1.3 for r in ratio.values()) and min(ratio.values()) < 0.8   # LH informs some parameters
+    settings = json.loads((quick_run / "run.json").read_text())
+    assert settings["method"] == "dbuq" and settings["seed"] == 0 and settings["held_out_for_validation"] == 20
+    assert settings["versions"]["torch"] and len(settings["inputs"]) == 3
+    page = (quick_run / "report.html").read_text()
+    assert all(f'href="{name}"' in page for name in files - {"report.html"})
+    validation = read_rows(quick_run / "validation.csv")
+    assert [row["parameter"] for row in validation] == PARAMS
+    assert all(0 <= float(row["coverage_95"]) <= 1 for row in validation)
+
+
+def test_an_earlier_run_is_kept_unless_forced_and_a_rerun_repeats_it(example_inputs, quick_run, tmp_path, capsys):
+    out = tmp_path / "copy"
+    shutil.copytree(quick_run, out)
+    (out / "draws.csv").write_text("an earlier run's file\n")
+    assert run(example_inputs, out, *QUICK) == 2
+    assert "--force" in capsys.readouterr().err
+    assert (out / "draws.csv").read_text() == "an earlier run's file\n"
+    assert run(example_inputs, out, *QUICK, "--force") == 0                 # overwritten, with the same draws:
+    assert (out / "draws.csv").read_bytes() == (quick_run / "draws.csv").read_bytes()   # seeded, reproducible
+
+
+def edited(inputs, tmp_path, which, edit):
+    """A copy of the inputs with one file's text changed by edit(text) -> text."""
+    changed = dict(inputs)
+    changed[which] = tmp_path / inputs[which].name
+    changed[which].write_text(edit(inputs[which].read_text()))
+    return changed
+
+
+def replace_field(text, line, column, value):
+    """text with the field of the CSV's given line (1 = header) and column name replaced."""
+    rows = [row.split(",") for row in text.splitlines()]
+    rows[line - 1][rows[0].index(column)] = value
+    return "\n".join(",".join(row) for row in rows) + "\n"
+
+
+BAD_INPUTS = {
+    "a column missing from the ensemble": (
+        "ensemble", lambda t: t.replace("LH_2008", "LH_2O08", 1), ["ensemble.csv", "'LH_2008'"]),
+    "a spec naming a parameter the ensemble lacks": (
+        "spec", lambda t: t.replace("flnr = ", "fnlr = "), ["ensemble.csv", "'fnlr'"]),
+    "bounds with lower >= upper": (
+        "spec", lambda t: t.replace("slatop = [0.01, 0.05]", "slatop = [0.05, 0.01]"), ["spec.toml", "'slatop'"]),
+    "an ensemble parameter outside its bounds": (
+        "ensemble", lambda t: replace_field(t, 7, "frootcn", "70.0"), ["ensemble.csv", "'frootcn'", "line 7"]),
+    "a value that is not a number": (
+        "ensemble", lambda t: replace_field(t, 4, "LH_2009", "n/a"), ["ensemble.csv", "'LH_2009'", "line 4"]),
+    "NaN in an observation": (
+        "observations", lambda t: replace_field(t, 3, "LH_2007", "nan"), ["observations.csv", "'LH_2007'", "line 3"]),
+    "an observation with the wrong number of values": (
+        "observations", lambda t: t.replace("synthetic_2,", "synthetic_2,12.5,", 1), ["observations.csv", "line 3"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_is_named_and_nothing_is_written(case, example_inputs, tmp_path, capsys):
+    which, edit, expected = BAD_INPUTS[case]
+    out = tmp_path / "results"
+    assert run(edited(example_inputs, tmp_path, which, edit), out, *QUICK) == 2
+    message = capsys.readouterr().err
+    assert all(part in message for part in expected), message
+    assert "Traceback" not in message and not out.exists()
+
+
+def test_options_are_checked_before_anything_is_written(example_inputs, tmp_path, capsys):
+    assert run(example_inputs, tmp_path / "a", "--draws", "0") == 2
+    assert main(["calibrate", "--example", "moflux", "--spec", "x.toml", "--out", str(tmp_path / "b")]) == 2
+    assert main(["calibrate", "--ensemble", "e.csv", "--out", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert "--draws" in err and "--example brings its own inputs" in err and "--observations" in err
+    assert not any((tmp_path / name).exists() for name in "abc")
+
+
+def test_the_console_script_is_installed():
+    """pyproject declares it; the install puts it beside the interpreter."""
+    script = Path(sys.executable).with_name("nnkit")
+    done = subprocess.run([str(script), "calibrate", "--help"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and "--example" in done.stdout
