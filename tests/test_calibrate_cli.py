@@ -138,3 +138,45 @@ def test_the_console_script_is_installed():
     script = Path(sys.executable).with_name("nnkit")
     done = subprocess.run([str(script), "calibrate", "--help"], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and "--example" in done.stdout
+
+
+def test_a_noise_covariance_is_read_and_whitens_like_the_sds(example_inputs, tmp_path):
+    from nnkit.workflow.inputs import InputError, load_spec
+    from nnkit.workflow.methods import whitener
+
+    by_sd = load_spec(example_inputs["spec"])
+    text = example_inputs["spec"].read_text().split("[outputs]")[0]
+    names = ", ".join(f'"{name}"' for name in LH)
+    rows = ", ".join("[" + ", ".join("2.25" if i == j else "0.0" for j in range(5)) + "]" for i in range(5))
+    path = tmp_path / "cov.toml"
+    path.write_text(text.replace("[parameters]", f"outputs = [{names}]\nnoise_covariance = [{rows}]\n[parameters]"))
+    by_cov = load_spec(path)
+    assert by_cov.outputs == by_sd.outputs
+    np.testing.assert_allclose(whitener(by_cov.noise_covariance), np.eye(5) / 1.5)
+    np.testing.assert_allclose(by_cov.noise_sd, by_sd.noise_sd)
+    path.write_text(path.read_text().replace("[2.25, 0.0,", "[2.25, 5.0,", 1))
+    with pytest.raises(InputError, match="symmetric and positive definite"):
+        load_spec(path)
+
+
+def test_netcdf_tables_read_like_csv(example_inputs, tmp_path):
+    xarray = pytest.importorskip("xarray")
+    from nnkit.workflow.inputs import load_table
+
+    csv_table = load_table(example_inputs["observations"], LH, "observations")
+    data = xarray.Dataset({name: ("id", csv_table.values[:, i]) for i, name in enumerate(LH)},
+                          coords={"id": list(csv_table.ids)})
+    data.to_netcdf(tmp_path / "observations.nc", engine="h5netcdf")
+    nc_table = load_table(tmp_path / "observations.nc", LH, "observations")
+    np.testing.assert_array_equal(nc_table.values, csv_table.values)
+    assert nc_table.ids == csv_table.ids
+
+
+def test_the_example_runs_and_scores_itself_against_the_exact_posterior(tmp_path):
+    out = tmp_path / "example"
+    assert main(["calibrate", "--example", "moflux", "--out", str(out), "--quiet", *QUICK, "--validate", "0"]) == 0
+    assert {"spec.toml", "observations.csv"} == {p.name for p in (out / "inputs").iterdir()}
+    scores = {row["id"]: float(row["c2st_vs_exact"]) for row in read_rows(out / "exact.csv")}
+    assert set(scores) == {"synthetic_1", "synthetic_2", "out_of_model"}
+    assert all(0.45 < value < 0.9 for value in scores.values()), scores   # a broken sampler scores near 1
+    assert "Against the exact posterior" in (out / "report.html").read_text()

@@ -96,8 +96,9 @@ def validation_figure(coverage, ranks, n_draws, names):
     return fig
 
 
-def html_report(title, settings, summary, validation, files):
-    """One self-contained HTML page: the settings, the summary table, the validation and links to every file."""
+def html_report(title, settings, summary, validation, files, exact=None):
+    """One self-contained HTML page: the settings, the summary table, the validation, the scores against an exact
+    posterior where there is one (exact: (header, rows)) and links to every file."""
     esc = html.escape
 
     def table(header, rows):
@@ -110,9 +111,12 @@ def html_report(title, settings, summary, validation, files):
     links = "".join(f'<li><a href="{esc(f)}">{esc(f)}</a></li>' for f in files)
     parts = [f"<h1>{esc(title)}</h1>", "<h2>Settings</h2>", table(("setting", "value"), settings.items()),
              "<h2>Posterior summary</h2>", table(SUMMARY_COLUMNS, summary)]
+    if exact is not None:
+        parts += ["<h2>Against the exact posterior</h2>", table(*exact)]
     if validation is not None:
         parts += ["<h2>Self-validation on held-out ensemble members</h2>", table(*validation)]
     parts += ["<h2>Figures</h2>", images, "<h2>Files</h2>", f"<ul>{links}</ul>"]
-    style = "body{font-family:sans-serif;max-width:1100px;margin:auto}td,th{padding:2px 8px;border-bottom:1px solid #ddd}"
+    style = ("body{font-family:sans-serif;max-width:1100px;margin:auto}"
+             "td,th{padding:2px 8px;border-bottom:1px solid #ddd}")
     return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{esc(title)}</title><style>{style}</style>" \
            f"</head><body>{''.join(parts)}</body></html>"
