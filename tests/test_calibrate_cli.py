@@ -109,6 +109,9 @@ BAD_INPUTS = {
         "ensemble", lambda t: replace_field(t, 4, "LH_2009", "n/a"), ["ensemble.csv", "'LH_2009'", "line 4"]),
     "NaN in an observation": (
         "observations", lambda t: replace_field(t, 3, "LH_2007", "nan"), ["observations.csv", "'LH_2007'", "line 3"]),
+    "a comment line above the header (lines still counted)": (
+        "observations", lambda t: "# LH in W/m2\n" + replace_field(t, 3, "LH_2010", ""),
+        ["observations.csv", "'LH_2010'", "line 4"]),
     "an observation with the wrong number of values": (
         "observations", lambda t: t.replace("synthetic_2,", "synthetic_2,12.5,", 1), ["observations.csv", "line 3"]),
 }
@@ -126,10 +129,11 @@ def test_bad_input_is_named_and_nothing_is_written(case, example_inputs, tmp_pat
 
 def test_options_are_checked_before_anything_is_written(example_inputs, tmp_path, capsys):
     assert run(example_inputs, tmp_path / "a", "--draws", "0") == 2
+    assert run(example_inputs, tmp_path / "a", "--device", "tpu") == 2
     assert main(["calibrate", "--example", "moflux", "--spec", "x.toml", "--out", str(tmp_path / "b")]) == 2
     assert main(["calibrate", "--ensemble", "e.csv", "--out", str(tmp_path / "c")]) == 2
     err = capsys.readouterr().err
-    assert "--draws" in err and "--example brings its own inputs" in err and "--observations" in err
+    assert "--draws" in err and "--device 'tpu'" in err and "--example brings its own inputs" in err and "--observations" in err
     assert not any((tmp_path / name).exists() for name in "abc")
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.runtime import get_device
 from ..core.training import progress
 from . import report
 from .inputs import InputError, check_ensemble, check_observations, load_spec, load_table
@@ -75,6 +76,10 @@ def calibrate(args, argv):
         raise InputError("--example brings its own inputs; leave out --ensemble, --spec and --observations")
     if not args.example and not all((args.ensemble, args.spec, args.observations)):
         raise InputError("give --ensemble, --spec and --observations (or --example moflux)")
+    try:
+        get_device(args.device)
+    except (ValueError, RuntimeError) as err:
+        raise InputError(f"--device {args.device!r}: {err}") from None
     _check_out(args.out, args.force)
     if args.example:
         args.ensemble, args.spec, args.observations = write_example(args.out / "inputs")

@@ -120,23 +120,20 @@ def load_table(path, columns, what):
         raise InputError(f"{path}: no such {what} file")
     if path.suffix in (".nc", ".nc4", ".netcdf"):
         return _load_netcdf(path, columns, what)
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(row for row in handle if not row.startswith("#"))
-        header = next(reader, None)
-        if not header:
-            raise InputError(f"{path}: the {what} file is empty")
-        header = [h.strip() for h in header]
-        _check_columns(path, what, header, columns)
-        index = [header.index(c) for c in columns]
-        values, ids, lines = [], [], []
-        for line, row in enumerate(reader, start=2):
-            if not row:
-                continue
-            if len(row) != len(header):
-                raise InputError(f"{path}: line {line} has {len(row)} values; the header names {len(header)} columns")
-            values.append([_number(path, row[i], header[i], line) for i in index])
-            ids.append(row[header.index("id")].strip() if "id" in header else f"row_{len(ids) + 1}")
-            lines.append(line)
+    numbered = [(number, text) for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if text.strip() and not text.startswith("#")]        # comment lines keep the numbering true
+    if not numbered:
+        raise InputError(f"{path}: the {what} file is empty")
+    header = [h.strip() for h in next(csv.reader([numbered[0][1]]))]
+    _check_columns(path, what, header, columns)
+    index = [header.index(c) for c in columns]
+    values, ids, lines = [], [], []
+    for line, row in zip((n for n, _ in numbered[1:]), csv.reader(t for _, t in numbered[1:])):
+        if len(row) != len(header):
+            raise InputError(f"{path}: line {line} has {len(row)} values; the header names {len(header)} columns")
+        values.append([_number(path, row[i], header[i], line) for i in index])
+        ids.append(row[header.index("id")].strip() if "id" in header else f"row_{len(ids) + 1}")
+        lines.append(line)
     if not values:
         raise InputError(f"{path}: the {what} file has no data rows")
     return Table(path, tuple(columns), np.array(values, dtype=float), tuple(ids), tuple(lines))
