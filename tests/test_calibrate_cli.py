@@ -184,3 +184,7 @@ def test_the_example_runs_and_scores_itself_against_the_exact_posterior(tmp_path
     assert set(scores) == {"synthetic_1", "synthetic_2", "out_of_model"}
     assert all(0.45 < value < 0.9 for value in scores.values()), scores   # a broken sampler scores near 1
     assert "Against the exact posterior" in (out / "report.html").read_text()
+    predictive = read_rows(out / "predictive.csv")
+    assert len(predictive) == 3 * len(lm.OUTPUT_NAMES) and (out / "predictive.png").is_file()
+    lh = [row for row in predictive if row["id"] == "synthetic_1" and row["output"] in LH]
+    assert all(float(r["q2.5"]) - 3 < float(r["observed"]) < float(r["q97.5"]) + 3 for r in lh)   # W/m2

@@ -54,8 +54,9 @@ def plot_frequency_heatmap(ax, history, level=None):
     return ax
 
 
-def plot_yearly_bands(axes, years, variables, units, mean, std, truth=None, label="surrogate"):
-    """One panel per variable: mean +- 2 std (n_vars * n_years,) against the year, truth as black dots.
+def plot_yearly_bands(axes, years, variables, units, mean, std, truth=None, label="surrogate",
+                      truth_label="model run"):
+    """One panel per variable: mean +- 2 std (n_vars * n_years,) against the year, truth as black squares.
 
     Values are ordered variable-major (all years of the first variable, then the next), as the land-model outputs.
     """
@@ -64,7 +65,7 @@ def plot_yearly_bands(axes, years, variables, units, mean, std, truth=None, labe
         sl = slice(i * n_years, (i + 1) * n_years)
         ax.errorbar(years, mean[sl], yerr=2 * std[sl], fmt="o-", capsize=4, label=f"{label} ± 2 sd")
         if truth is not None:
-            ax.plot(years, truth[sl], "ks", ms=5, label="model run")
+            ax.plot(years, truth[sl], "ks", ms=5, label=truth_label)
         ax.set(title=var, xlabel="year", ylabel=f"{var} ({units[var]})", xticks=years)
     axes[0].legend()
 

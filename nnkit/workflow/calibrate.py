@@ -138,7 +138,7 @@ def run_calibration(args, argv, spec, ensemble, observed, n_validate, d):
         exact = example_scores(observed.ids, draws)
         seconds["score"] = time.perf_counter() - start
         report.write_csv(args.out / "exact.csv", *exact)
-        files.append("exact.csv")
+        files += ["exact.csv", *example_predictive(observed.ids, draws, args.out, args.seed)]
 
     validation = None
     if n_validate:
@@ -226,3 +226,33 @@ def example_scores(ids, draws):
         rows.append((case, float(c2st(exact[:n], lm.to_unit(x[:n]))), float(marginal_w1(exact, lm.to_unit(x)).mean()),
                      n))
     return ("id", "c2st_vs_exact", "mean_w1_vs_exact", "draws_compared"), rows
+
+
+PREDICTIVE_RUNS = 100     # land-model runs per observation for the example's posterior predictive
+
+
+def example_predictive(ids, draws, out, seed):
+    """Run the land model on PREDICTIVE_RUNS draws of each example case: predictive.csv (mean, sd, 2.5/97.5 % of
+    every output, beside the case's observed value) and predictive.png (+-2 sd bands per variable and year, with
+    the observations: LH was calibrated on, NEE and LAI were not). Returns the file names."""
+    from ..problems import landmodel as lm
+    from ..teach.plotting import plot_yearly_bands
+
+    obs = lm.load_observations()
+    rng = np.random.default_rng(seed)
+    n_cols = len(lm.OUTPUT_VARIABLES)
+    fig, axes = report.plt.subplots(len(ids), n_cols, figsize=(4.5 * n_cols, 3.2 * len(ids)), squeeze=False)
+    rows = []
+    for row_axes, case, x in zip(axes, ids, draws):
+        y = lm.simulate(x[rng.choice(len(x), size=min(PREDICTIVE_RUNS, len(x)), replace=False)])
+        q = np.quantile(y, [0.025, 0.975], axis=0)
+        rows += [(case, name, float(y[:, j].mean()), float(y[:, j].std()), float(q[0, j]), float(q[1, j]),
+                  float(obs.values[case][j])) for j, name in enumerate(lm.OUTPUT_NAMES)]
+        plot_yearly_bands(row_axes, lm.YEARS, lm.OUTPUT_VARIABLES, lm.OUTPUT_UNITS, y.mean(axis=0), y.std(axis=0),
+                          obs.values[case], label=f"{case}: posterior predictive", truth_label="observed")
+    report.write_csv(out / "predictive.csv", ("id", "output", "mean", "sd", "q2.5", "q97.5", "observed"), rows)
+    fig.suptitle("posterior predictive +- 2 sd and the observations (LH calibrated on, NEE and LAI not)")
+    fig.tight_layout()
+    fig.savefig(out / "predictive.png", dpi=90)
+    report.plt.close(fig)
+    return ["predictive.csv", "predictive.png"]
