@@ -133,7 +133,8 @@ def test_options_are_checked_before_anything_is_written(example_inputs, tmp_path
     assert main(["calibrate", "--example", "moflux", "--spec", "x.toml", "--out", str(tmp_path / "b")]) == 2
     assert main(["calibrate", "--ensemble", "e.csv", "--out", str(tmp_path / "c")]) == 2
     err = capsys.readouterr().err
-    assert "--draws" in err and "--device 'tpu'" in err and "--example brings its own inputs" in err and "--observations" in err
+    assert all(part in err for part in ("--draws", "--device 'tpu'", "--example brings its own inputs",
+                                        "--observations"))
     assert not any((tmp_path / name).exists() for name in "abc")
 
 
@@ -188,3 +189,17 @@ def test_the_example_runs_and_scores_itself_against_the_exact_posterior(tmp_path
     assert len(predictive) == 3 * len(lm.OUTPUT_NAMES) and (out / "predictive.png").is_file()
     lh = [row for row in predictive if row["id"] == "synthetic_1" and row["output"] in LH]
     assert all(float(r["q2.5"]) - 3 < float(r["observed"]) < float(r["q97.5"]) + 3 for r in lh)   # W/m2
+
+
+def test_the_reference_method_runs_the_simulator_and_agrees_with_the_shipped_exact_posterior(tmp_path, capsys):
+    out = tmp_path / "reference"
+    args = ["calibrate", "--example", "moflux", "--method", "reference", "--quiet", "--draws", "300",
+            "--validate", "0"]
+    assert main(args + ["--iterations", "4000", "--out", str(out)]) == 0      # 4000 land-model runs
+    scores = {row["id"]: float(row["c2st_vs_exact"]) for row in read_rows(out / "exact.csv")}
+    assert scores["synthetic_1"] < 0.65, scores          # the same method with 50 times fewer runs
+    assert main(args + ["--iterations", "300", "--out", str(tmp_path / "few")]) == 1
+    assert "below ess_floor" in capsys.readouterr().err
+    assert main(["calibrate", "--method", "reference", "--ensemble", "e.csv", "--spec", "s.toml",
+                 "--observations", "o.csv", "--out", str(tmp_path / "own")]) == 2
+    assert "only --example moflux" in capsys.readouterr().err

@@ -26,10 +26,11 @@ from ..core.runtime import get_device
 from ..core.training import progress
 from . import report
 from .inputs import InputError, check_ensemble, check_observations, load_spec, load_table
-from .methods import DEFAULT_ITERATIONS, METHODS, fit_sampler, whitener
+from .methods import DEFAULT_ITERATIONS, METHODS, Unwhitened, fit_sampler, whitener
 
 MAX_CORNER_PLOTS = 3      # corner plots for the first observations only; the draws hold them all
 VALIDATION_DRAWS = 200    # posterior draws per held-out member
+REFERENCE_ESS_FLOOR = 100  # the reference refuses an observation its runs weight onto fewer effective draws
 
 
 def build_parser():
@@ -44,11 +45,14 @@ def build_parser():
                                                            "observation cases (inputs written to OUT/inputs)")
     cal.add_argument("--out", type=Path, required=True, help="directory for the results")
     cal.add_argument("--force", action="store_true", help="overwrite the files of an earlier run in --out")
-    cal.add_argument("--method", choices=METHODS, default="dbuq")
+    cal.add_argument("--method", choices=(*METHODS, "reference"), default="dbuq",
+                     help="dbuq (default), inn, mcmc (BNN surrogate + adaptive Metropolis), or reference: the exact "
+                          "posterior by importance sampling from the simulator's own runs (--example only)")
     cal.add_argument("--draws", type=int, default=1000, help="posterior draws per observation (default 1000)")
     cal.add_argument("--validate", type=int, help="ensemble members held out to score the sampler (default 50; "
                                                   "10 for mcmc, which runs chains per member; 0 skips it)")
-    cal.add_argument("--iterations", type=int, help=f"training steps (defaults: {DEFAULT_ITERATIONS})")
+    cal.add_argument("--iterations", type=int, help=f"training steps, or simulator runs for reference (defaults: "
+                                                    f"{DEFAULT_ITERATIONS})")
     cal.add_argument("--seed", type=int, default=0)
     cal.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     cal.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -63,7 +67,14 @@ def main(argv=None):
     except InputError as err:
         print(f"nnkit calibrate: {err}\nNothing was written.", file=sys.stderr)
         return 2
+    except RunError as err:
+        print(f"nnkit calibrate: {err}", file=sys.stderr)
+        return 1
     return 0
+
+
+class RunError(RuntimeError):
+    """A run that started but cannot give an honest answer (e.g. a reference with too few effective draws)."""
 
 
 def calibrate(args, argv):
@@ -74,6 +85,8 @@ def calibrate(args, argv):
             raise InputError(f"--{name} must be a positive integer; got {value}")
     if args.example and any((args.ensemble, args.spec, args.observations)):
         raise InputError("--example brings its own inputs; leave out --ensemble, --spec and --observations")
+    if args.method == "reference" and not args.example:
+        raise InputError("--method reference runs the simulator itself; here only --example moflux has one")
     if not args.example and not all((args.ensemble, args.spec, args.observations)):
         raise InputError("give --ensemble, --spec and --observations (or --example moflux)")
     try:
@@ -112,14 +125,25 @@ def run_calibration(args, argv, spec, ensemble, observed, n_validate, d):
     train = np.setdiff1d(np.arange(len(theta)), held_out)
     seconds, show = {}, not args.quiet
     start = time.perf_counter()
-    sampler = fit_sampler(args.method, theta[train], outputs[train] @ white.T, spec.lower, spec.upper,
-                          args.iterations, args.seed, args.device, show)
+    if args.method == "reference":
+        from ..problems import landmodel as lm
+
+        runs = args.iterations or DEFAULT_ITERATIONS["reference"]
+        sampler = Unwhitened(lm.reference_sampler(runs, args.seed, REFERENCE_ESS_FLOOR, show), spec.noise_covariance)
+    else:
+        sampler = fit_sampler(args.method, theta[train], outputs[train] @ white.T, spec.lower, spec.upper,
+                              args.iterations, args.seed, args.device, show)
     seconds["train"] = time.perf_counter() - start
 
     start = time.perf_counter()
     y_obs = observed.values @ white.T
-    draws = np.stack([sampler.sample(y, args.draws, seed=args.seed + i)
-                      for i, y in enumerate(progress(y_obs, "observations", show))])
+    try:
+        draws = np.stack([sampler.sample(y, args.draws, seed=args.seed + i)
+                          for i, y in enumerate(progress(y_obs, "observations", show))])
+    except ValueError as err:
+        if args.method != "reference":
+            raise
+        raise RunError(f"--method reference: {err} (--iterations sets the runs); no results were written") from None
     seconds["answer"] = time.perf_counter() - start
     files = ["draws.csv", "summary.csv"]
     report.write_csv(args.out / "draws.csv", ("id", "draw", *spec.parameters), report.draw_rows(observed.ids, draws))

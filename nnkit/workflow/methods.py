@@ -15,7 +15,8 @@ from ..inference.flows import INNCalibrator
 from ..inference.posteriors import MCMCSampler, SurrogatePosterior, residual_correlation
 
 METHODS = ("dbuq", "inn", "mcmc")
-DEFAULT_ITERATIONS = {"dbuq": 3000, "inn": 3000, "mcmc": 2000}   # generator, INN, BNN surrogate training steps
+DEFAULT_ITERATIONS = {"dbuq": 3000, "inn": 3000, "mcmc": 2000,   # generator, INN, BNN surrogate training steps
+                      "reference": 50_000}                        # simulator runs of the exact reference
 
 
 def whitener(noise_covariance):
@@ -40,3 +41,14 @@ def fit_sampler(method, theta, y_white, lower, upper, iterations=None, seed=0, d
     bnn = SVGDRegressor(n_iter=iterations, **common).fit(theta[:n_fit], y_white[:n_fit])
     posterior = SurrogatePosterior(bnn, np.ones(k), box, residual_correlation(bnn, theta[n_fit:], y_white[n_fit:]))
     return MCMCSampler(posterior, n_chains=64, n_steps=4000, n_adapt=1000, progress=progress)
+
+
+class Unwhitened:
+    """A sampler that takes observations in their own units, answering whitened ones (y = L y_white): the
+    simulator-based reference, which weights its runs by the noise itself."""
+
+    def __init__(self, sampler, noise_covariance):
+        self.sampler, self.chol = sampler, np.linalg.cholesky(noise_covariance)
+
+    def sample(self, y_white, n=1000, seed=0):
+        return self.sampler.sample(self.chol @ y_white, n, seed)
