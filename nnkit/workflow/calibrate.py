@@ -169,8 +169,14 @@ def run_calibration(args, argv, spec, ensemble, observed, n_validate, d):
         start = time.perf_counter()
         noise = rng.multivariate_normal(np.zeros(len(spec.outputs)), spec.noise_covariance, size=n_validate)
         y_val = (outputs[held_out] + noise) @ white.T
-        val_draws = np.stack([sampler.sample(y, VALIDATION_DRAWS, seed=args.seed + 10_000 + i)
-                              for i, y in enumerate(progress(y_val, "self-validation", show))])
+        try:
+            val_draws = np.stack([sampler.sample(y, VALIDATION_DRAWS, seed=args.seed + 10_000 + i)
+                                  for i, y in enumerate(progress(y_val, "self-validation", show))])
+        except ValueError as err:
+            if args.method != "reference":
+                raise
+            raise RunError(f"--method reference, self-validation: {err}; the draws and summary are written, the "
+                           "report is not (--validate 0 skips the check)") from None
         coverage, ranks, p_values = report.self_validation(theta[held_out], val_draws)
         seconds["validate"] = time.perf_counter() - start
         header = ("parameter", *(f"coverage_{int(100 * level)}" for level in report.LEVELS), "sbc_p_value")
