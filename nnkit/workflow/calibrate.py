@@ -62,6 +62,9 @@ def build_parser():
 def main(argv=None):
     """Entry point of the ``nnkit`` console script; returns the exit status (2 for bad input)."""
     args = build_parser().parse_args(argv)
+    import matplotlib
+
+    matplotlib.use("Agg")   # figures go to files; set here, not on import, so a notebook keeps its backend
     try:
         calibrate(args, sys.argv[1:] if argv is None else list(argv))
     except InputError as err:

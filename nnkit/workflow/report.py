@@ -5,14 +5,10 @@ from __future__ import annotations
 import csv
 import html
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from ..inference.sbc import ecdf_band, interval_coverage, sbc_ranks, sbc_uniformity  # noqa: E402
+from ..inference.sbc import ecdf_band, interval_coverage, sbc_ranks, sbc_uniformity
 
 LEVELS = (0.5, 0.8, 0.95)
 SUMMARY_COLUMNS = ("id", "parameter", "mean", "sd", "q2.5", "q50", "q97.5", "sd_over_prior_sd")
