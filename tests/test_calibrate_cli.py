@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from nnkit.problems import landmodel as lm
-from nnkit.workflow.calibrate import main, write_example
+from nnkit.workflow.calibrate import write_example
+from nnkit.workflow.cli import main
 
 PARAMS = list(lm.PARAMETER_NAMES)
 LH = list(lm.CALIBRATED_OUTPUTS)
@@ -38,7 +39,8 @@ def read_rows(path):
         return list(csv.DictReader(handle))
 
 
-QUICK = ("--method", "dbuq", "--iterations", "300", "--draws", "200", "--validate", "20")
+SETTINGS = ("--method", "dbuq", "--iterations", "300", "--draws", "200", "--validate", "20", "--chunk", "6")
+QUICK = (*SETTINGS, "--workers", "0")     # in this process; 5 chunks: 3 observations, 20 held-out members
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +66,9 @@ def test_a_run_writes_draws_summary_plots_validation_settings_and_a_report(quick
     assert settings["method"] == "dbuq" and settings["seed"] == 0 and settings["held_out_for_validation"] == 20
     assert settings["versions"]["torch"] and len(settings["inputs"]) == 3
     page = (quick_run / "report.html").read_text()
-    assert all(f'href="{name}"' in page for name in files - {"report.html"})
+    resume_state = {"chunks", "plan.json", "sampler.pkl"}          # kept for --resume, not results to link
+    assert resume_state <= files
+    assert all(f'href="{name}"' in page for name in files - {"report.html"} - resume_state)
     validation = read_rows(quick_run / "validation.csv")
     assert [row["parameter"] for row in validation] == PARAMS
     assert all(0 <= float(row["coverage_95"]) <= 1 for row in validation)
@@ -74,11 +78,32 @@ def test_an_earlier_run_is_kept_unless_forced_and_a_rerun_repeats_it(example_inp
     out = tmp_path / "copy"
     shutil.copytree(quick_run, out)
     (out / "draws.csv").write_text("an earlier run's file\n")
+    stale = out / "chunks" / "observations" / "chunk_00000.npz"
+    stale.write_bytes(b"an earlier run's chunk")
     assert run(example_inputs, out, *QUICK) == 2
     assert "--force" in capsys.readouterr().err
     assert (out / "draws.csv").read_text() == "an earlier run's file\n"
     assert run(example_inputs, out, *QUICK, "--force") == 0                 # overwritten, with the same draws:
     assert (out / "draws.csv").read_bytes() == (quick_run / "draws.csv").read_bytes()   # seeded, reproducible
+    assert stale.read_bytes() != b"an earlier run's chunk"                 # computed again, not reused
+
+
+def test_a_killed_run_resumes_on_two_dask_workers_with_the_same_sampler_and_numbers(example_inputs, quick_run,
+                                                                                     tmp_path, capsys):
+    out = tmp_path / "copy"
+    shutil.copytree(quick_run, out)
+    trained = (out / "sampler.pkl").stat().st_mtime_ns
+    for lost in ["draws.csv", "validation.csv", "report.html", "chunks/observations/chunk_00000.npz",
+                 "chunks/validation/chunk_00001.npz", "chunks/validation/chunk_00003.npz"]:
+        (out / lost).unlink()
+    assert run(example_inputs, out, *SETTINGS, "--draws", "100", "--resume") == 2      # other settings: refused
+    assert "draws: 200 then, 100 now" in capsys.readouterr().err
+    assert run(example_inputs, out, *SETTINGS, "--resume", "--workers", "2") == 0
+    assert (out / "sampler.pkl").stat().st_mtime_ns == trained                       # not trained again
+    for name in ("draws.csv", "validation.csv", "summary.csv"):
+        assert (out / name).read_bytes() == (quick_run / name).read_bytes()
+    settings = json.loads((out / "run.json").read_text())
+    assert settings["resumed"] and settings["workers"] == 2
 
 
 def edited(inputs, tmp_path, which, edit):

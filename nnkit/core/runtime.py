@@ -3,8 +3,10 @@ that library code uses instead of reseeding the global random state."""
 from __future__ import annotations
 
 import os
+import platform
 import random
 from contextlib import contextmanager
+from importlib import metadata
 
 import numpy as np
 
@@ -71,3 +73,8 @@ def seeded(seed):
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(check_seed(seed))
         yield
+
+
+def package_versions(packages=("nnkit", "numpy", "torch", "scipy")):
+    """Python's version and the installed version of each package, for the settings written beside results."""
+    return {"python": platform.python_version(), **{name: metadata.version(name) for name in packages}}

@@ -11,40 +11,38 @@ never overwritten without ``--force``.
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
-import platform
-import sys
+import pickle
 import time
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-from ..core.runtime import get_device
-from ..core.training import progress
+from ..core.runtime import get_device, package_versions
 from . import report
+from .chunks import check_out, dask_client, load_chunks, plan, run_chunks, start_run
+from .ensemble import add_dask_arguments, check_dask_arguments
 from .inputs import InputError, check_ensemble, check_observations, load_spec, load_table
 from .methods import DEFAULT_ITERATIONS, METHODS, Unwhitened, fit_sampler, whitener
 
 MAX_CORNER_PLOTS = 3      # corner plots for the first observations only; the draws hold them all
 VALIDATION_DRAWS = 200    # posterior draws per held-out member
 REFERENCE_ESS_FLOOR = 100  # the reference refuses an observation its runs weight onto fewer effective draws
+SAMPLER_FILE = "sampler.pkl"   # the trained sampler, for --resume
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(prog="nnkit", description="nnkit's research workflow")
-    commands = parser.add_subparsers(dest="command", required=True)
-    cal = commands.add_parser("calibrate", help="calibrate parameters from an ensemble, for many observations",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(cal):
+    """The options of ``nnkit calibrate`` on its subparser ``cal``."""
     cal.add_argument("--ensemble", type=Path, help="CSV (or netCDF) with the parameter and output columns")
     cal.add_argument("--spec", type=Path, help="TOML: parameters with bounds, observed outputs with their noise")
     cal.add_argument("--observations", type=Path, help="CSV (or netCDF): one row per observation to calibrate")
     cal.add_argument("--example", choices=["moflux"], help="the shipped mini land-model ensemble and its three "
                                                            "observation cases (inputs written to OUT/inputs)")
     cal.add_argument("--out", type=Path, required=True, help="directory for the results")
-    cal.add_argument("--force", action="store_true", help="overwrite the files of an earlier run in --out")
+    cal.add_argument("--resume", action="store_true", help="continue an interrupted run in --out: the trained "
+                                                           "sampler and the observations already answered are kept")
+    cal.add_argument("--force", action="store_true", help="start over, overwriting the files of an earlier run")
     cal.add_argument("--method", choices=(*METHODS, "reference"), default="dbuq",
                      help="dbuq (default), inn, mcmc (BNN surrogate + adaptive Metropolis), or reference: the exact "
                           "posterior by importance sampling from the simulator's own runs (--example only)")
@@ -55,25 +53,11 @@ def build_parser():
                                                     f"{DEFAULT_ITERATIONS})")
     cal.add_argument("--seed", type=int, default=0)
     cal.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    cal.add_argument("--chunk", type=int, default=100, help="observations per chunk, the unit of work on Dask and "
+                                                            "of resuming (default 100)")
+    add_dask_arguments(cal, "default: a LocalCluster, one worker per core, when there is more than one chunk to "
+                            "answer, else this process")
     cal.add_argument("--quiet", action="store_true", help="no progress bars")
-    return parser
-
-
-def main(argv=None):
-    """Entry point of the ``nnkit`` console script; returns the exit status (2 for bad input)."""
-    args = build_parser().parse_args(argv)
-    import matplotlib
-
-    matplotlib.use("Agg")   # figures go to files; set here, not on import, so a notebook keeps its backend
-    try:
-        calibrate(args, sys.argv[1:] if argv is None else list(argv))
-    except InputError as err:
-        print(f"nnkit calibrate: {err}\nNothing was written.", file=sys.stderr)
-        return 2
-    except RunError as err:
-        print(f"nnkit calibrate: {err}", file=sys.stderr)
-        return 1
-    return 0
 
 
 class RunError(RuntimeError):
@@ -82,10 +66,11 @@ class RunError(RuntimeError):
 
 def calibrate(args, argv):
     """Run one calibration as the parsed ``args`` say; writes into args.out."""
-    for name in ("draws", "validate", "iterations"):
+    for name in ("draws", "validate", "iterations", "chunk"):
         value = getattr(args, name)
         if value is not None and (value < 0 or (value == 0 and name != "validate")):
             raise InputError(f"--{name} must be a positive integer; got {value}")
+    check_dask_arguments(args)
     if args.example and any((args.ensemble, args.spec, args.observations)):
         raise InputError("--example brings its own inputs; leave out --ensemble, --spec and --observations")
     if args.method == "reference" and not args.example:
@@ -96,7 +81,7 @@ def calibrate(args, argv):
         get_device(args.device)
     except (ValueError, RuntimeError) as err:
         raise InputError(f"--device {args.device!r}: {err}") from None
-    _check_out(args.out, args.force)
+    check_out(args.out, args.resume, args.force)
     if args.example:
         args.ensemble, args.spec, args.observations = write_example(args.out / "inputs")
     spec = load_spec(args.spec)
@@ -109,15 +94,15 @@ def calibrate(args, argv):
     if len(ensemble.values) - n_validate < 20:
         raise InputError(f"{ensemble.path}: {len(ensemble.values)} members leave fewer than 20 to train on after "
                          f"holding out --validate {n_validate}")
-    args.out.mkdir(parents=True, exist_ok=True)
+    settings = {"method": args.method, "seed": args.seed, "iterations": args.iterations, "draws": args.draws,
+                "validate": n_validate, "chunk": args.chunk, "device": args.device,
+                "inputs": {name: digest(getattr(args, name)) for name in ("ensemble", "spec", "observations")}}
+    start_run(args.out, settings, args.resume, stale=(SAMPLER_FILE,))
     run_calibration(args, argv, spec, ensemble, observed, n_validate, d)
 
 
-def _check_out(out, force):
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} is a file; give a directory")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise InputError(f"--out {out} exists and is not empty; pass --force to overwrite its files")
+def digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def run_calibration(args, argv, spec, ensemble, observed, n_validate, d):
@@ -128,26 +113,27 @@ def run_calibration(args, argv, spec, ensemble, observed, n_validate, d):
     train = np.setdiff1d(np.arange(len(theta)), held_out)
     seconds, show = {}, not args.quiet
     start = time.perf_counter()
-    if args.method == "reference":
-        from ..problems import landmodel as lm
-
-        runs = args.iterations or DEFAULT_ITERATIONS["reference"]
-        sampler = Unwhitened(lm.reference_sampler(runs, args.seed, REFERENCE_ESS_FLOOR, show), spec.noise_covariance)
-    else:
-        sampler = fit_sampler(args.method, theta[train], outputs[train] @ white.T, spec.lower, spec.upper,
-                              args.iterations, args.seed, args.device, show)
+    sampler = trained_sampler(args, spec, theta[train], outputs[train] @ white.T)
     seconds["train"] = time.perf_counter() - start
-
-    start = time.perf_counter()
     y_obs = observed.values @ white.T
-    try:
-        draws = np.stack([sampler.sample(y, args.draws, seed=args.seed + i)
-                          for i, y in enumerate(progress(y_obs, "observations", show))])
-    except ValueError as err:
-        if args.method != "reference":
-            raise
-        raise RunError(f"--method reference: {err} (--iterations sets the runs); no results were written") from None
-    seconds["answer"] = time.perf_counter() - start
+    noise = rng.multivariate_normal(np.zeros(len(spec.outputs)), spec.noise_covariance, size=n_validate)
+    y_val = (outputs[held_out] + noise) @ white.T
+    n_chunks = -(-len(y_obs) // args.chunk) + -(-n_validate // args.chunk)
+    workers = args.workers if args.workers is not None or args.scheduler or n_chunks > 2 else 0
+    with dask_client(workers, args.scheduler) as client:
+        stage = "observations"
+        try:
+            start = time.perf_counter()
+            draws = answer(sampler, y_obs, args.draws, args.seed, args, client, stage)
+            seconds["answer"] = time.perf_counter() - start
+            stage, start = "validation", time.perf_counter()
+            val_draws = answer(sampler, y_val, VALIDATION_DRAWS, args.seed + 10_000, args, client, stage)
+            seconds["validate"] = time.perf_counter() - start
+        except ValueError as err:
+            if args.method != "reference":
+                raise
+            raise RunError(f"--method reference, {stage}: {err} (--iterations sets the runs; --validate 0 skips the "
+                           "self-validation); no results were written") from None
     files = ["draws.csv", "summary.csv"]
     report.write_csv(args.out / "draws.csv", ("id", "draw", *spec.parameters), report.draw_rows(observed.ids, draws))
     summary = report.summary_rows(observed.ids, draws, spec.parameters, spec.lower, spec.upper)
@@ -169,19 +155,7 @@ def run_calibration(args, argv, spec, ensemble, observed, n_validate, d):
 
     validation = None
     if n_validate:
-        start = time.perf_counter()
-        noise = rng.multivariate_normal(np.zeros(len(spec.outputs)), spec.noise_covariance, size=n_validate)
-        y_val = (outputs[held_out] + noise) @ white.T
-        try:
-            val_draws = np.stack([sampler.sample(y, VALIDATION_DRAWS, seed=args.seed + 10_000 + i)
-                                  for i, y in enumerate(progress(y_val, "self-validation", show))])
-        except ValueError as err:
-            if args.method != "reference":
-                raise
-            raise RunError(f"--method reference, self-validation: {err}; the draws and summary are written, the "
-                           "report is not (--validate 0 skips the check)") from None
         coverage, ranks, p_values = report.self_validation(theta[held_out], val_draws)
-        seconds["validate"] = time.perf_counter() - start
         header = ("parameter", *(f"coverage_{int(100 * level)}" for level in report.LEVELS), "sbc_p_value")
         rows = [(name, *map(float, coverage[:, i]), float(p_values[i])) for i, name in enumerate(spec.parameters)]
         report.write_csv(args.out / "validation.csv", header, rows)
@@ -202,25 +176,61 @@ def run_calibration(args, argv, spec, ensemble, observed, n_validate, d):
               f"{seconds['train']:.1f} s of training; results in {args.out}/report.html")
 
 
+def trained_sampler(args, spec, theta, y_white):
+    """The sampler of --method trained on theta (n, d) and whitened outputs (n, k), kept in OUT/sampler.pkl so a
+    --resume answers with the very same one (loaded from there when it exists)."""
+    path = args.out / SAMPLER_FILE
+    if args.resume and path.exists():
+        with open(path, "rb") as handle:
+            return pickle.load(handle)     # written by this command into --out, not user input
+    if args.method == "reference":
+        from ..problems import landmodel as lm
+
+        runs = args.iterations or DEFAULT_ITERATIONS["reference"]
+        reference = lm.reference_sampler(runs, args.seed, REFERENCE_ESS_FLOOR, not args.quiet)
+        reference.runs()            # the simulator runs now, once, not on every Dask worker
+        sampler = Unwhitened(reference, spec.noise_covariance)
+    else:
+        sampler = fit_sampler(args.method, theta, y_white, spec.lower, spec.upper, args.iterations, args.seed,
+                              args.device, not args.quiet)
+    with open(path.with_name(path.name + ".partial"), "wb") as handle:
+        pickle.dump(sampler, handle)
+    path.with_name(path.name + ".partial").replace(path)
+    return sampler
+
+
+def answer_chunk(chunk, sampler, y, n, seed):
+    """Draws (chunk.size, n, d) for the rows chunk.start:chunk.stop of y (m, k); row i is seeded seed + i, so the
+    chunking does not change the numbers."""
+    return {"draws": np.stack([sampler.sample(y[i], n, seed=seed + i) for i in range(chunk.start, chunk.stop)])}
+
+
+def answer(sampler, y, n, seed, args, client, name):
+    """Draws (m, n, d) for every row of y (m, k), in chunks of --chunk rows kept in OUT/chunks/<name>/."""
+    if len(y) == 0:
+        return np.empty((0, n, 0))
+    chunks, directory = plan(len(y), args.chunk, seed), args.out / "chunks" / name
+    run_chunks(answer_chunk, chunks, directory, client, not args.quiet, name,
+               shared={"sampler": sampler, "y": y, "n": n, "seed": seed})
+    return load_chunks(chunks, directory)["draws"]
+
+
 def _safe(text):
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
 
 
 def run_settings(args, argv, spec, ensemble, observed, n_validate, seconds):
     """Everything needed to repeat the run: the command, the inputs (with checksums), seeds, sizes, versions."""
-    def digest(path):
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
     return {
         "command": "nnkit " + " ".join(argv), "method": args.method, "seed": args.seed, "device": args.device,
         "iterations": args.iterations or DEFAULT_ITERATIONS[args.method], "draws": args.draws,
         "ensemble_members": len(ensemble.values), "held_out_for_validation": n_validate,
-        "observations": len(observed.ids), "parameters": ", ".join(spec.parameters),
+        "observations": len(observed.ids), "chunk": args.chunk, "workers": args.workers,
+        "scheduler": args.scheduler, "resumed": args.resume, "parameters": ", ".join(spec.parameters),
         "outputs": ", ".join(spec.outputs),
         "inputs": {str(p): digest(p) for p in (args.spec, args.ensemble, args.observations)},
         "seconds": {key: round(value, 2) for key, value in seconds.items()},
-        "versions": {"python": platform.python_version(), **{pkg: metadata.version(pkg)
-                                                              for pkg in ("nnkit", "numpy", "torch", "scipy")}},
+        "versions": package_versions(),
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +40,13 @@ class Reference:
 def reference_sampler(n_runs=REFERENCE_RUNS, seed=REFERENCE_SEED, ess_floor=1000, progress=False):
     """An ``ImportanceReference`` of the default model for the calibrated outputs (LH), with their noise sd."""
     columns = [OUTPUT_NAMES.index(name) for name in CALIBRATED_OUTPUTS]
-    return ImportanceReference(lambda theta: simulate(theta)[:, columns], sample_prior, noise_sd()[columns],
+    return ImportanceReference(partial(simulate_columns, columns=columns), sample_prior, noise_sd()[columns],
                                n_runs=n_runs, chunk=20_000, ess_floor=ess_floor, seed=seed, progress=progress)
+
+
+def simulate_columns(theta, columns):
+    """The model's outputs (n, len(columns)) in ``columns`` (a module-level function, so a sampler pickles)."""
+    return simulate(theta)[:, columns]
 
 
 def observed(case, observations=None):
