@@ -74,6 +74,24 @@ class SurrogatePosterior:
         return log_prob
 
 
+class FixedInputs:
+    """A surrogate of (x, c) -> y seen as a surrogate of x alone, at fixed trailing inputs c (m,): a surrogate
+    trained across sites, with the site's descriptors as c, answers a one-site ``SurrogatePosterior``."""
+
+    def __init__(self, surrogate, fixed):
+        fixed = as_float_array(fixed, "fixed", ndim=1)
+        if not 0 < fixed.size < surrogate.n_inputs:
+            raise ValueError(f"fixed must hold fewer than the surrogate's {surrogate.n_inputs} inputs; got "
+                             f"{fixed.size}")
+        self.surrogate, self.fixed = surrogate, torch.as_tensor(fixed)
+        self.n_inputs, self.n_outputs = surrogate.n_inputs - fixed.size, surrogate.n_outputs
+
+    def predictive_tensors(self, x):
+        """The surrogate's predictive mean and variance (n, k) at (x, c) for x (n, d)."""
+        fixed = self.fixed.to(device=x.device, dtype=x.dtype).expand(len(x), -1)
+        return self.surrogate.predictive_tensors(torch.cat([x, fixed], dim=1))
+
+
 def residual_correlation(surrogate, x, y):
     """Correlation (k, k) of a surrogate's standardised errors (y - f(x)) / D(x) across its k outputs, from held-out
     runs x (n, d) and y (n, k) that it was not trained on (n > k): the R of ``SurrogatePosterior``."""

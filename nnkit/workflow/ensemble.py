@@ -6,7 +6,8 @@
 
 Chunk i draws its parameters from the prior with the seed (--seed, i), so the ensemble is the same on one worker,
 many or a cluster, and the same after a resume. Written: OUT/chunks/ (one file per chunk, kept for resumes),
-OUT/ensemble.csv (parameters then outputs, one row per member), OUT/run.json (settings, timings, versions).
+OUT/ensemble.csv (one row per member: with --model sites the site descriptors, then the parameters, then the
+outputs), OUT/run.json (settings, timings, versions).
 """
 from __future__ import annotations
 
@@ -14,16 +15,20 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
+
 from ..core.runtime import package_versions
 from ..problems import landmodel as lm
+from ..problems.landmodel import sites
 from .chunks import check_out, dask_client, done, load_chunks, plan, run_chunks, start_run
 from .inputs import InputError
 
 
 def add_arguments(ens):
     """The options of ``nnkit ensemble`` on its subparser ``ens``."""
-    ens.add_argument("--model", choices=["moflux"], default="moflux",
-                     help="the simulator: the MOFLUX mini land model (8 parameters, 15 outputs)")
+    ens.add_argument("--model", choices=sorted(MODELS), default="moflux",
+                     help="the simulator: the MOFLUX mini land model (8 parameters, 15 outputs), or sites: the "
+                          "same model with each member at its own random site (3 site descriptors first)")
     ens.add_argument("--n", type=int, default=1000, help="members (default 1000)")
     ens.add_argument("--chunk", type=int, default=500, help="members per chunk, the unit of work and of resuming "
                                                             "(default 500; a model call costs about 3 s whatever "
@@ -55,6 +60,18 @@ def simulate_chunk(chunk):
     return {"parameters": theta, "outputs": lm.simulate(theta)}
 
 
+def simulate_sites_chunk(chunk):
+    """One member per site: site descriptors (chunk.size, 3) and prior draws (chunk.size, 8), seeded by the chunk,
+    and the land-model outputs at those sites (chunk.size, 15)."""
+    descriptors = sites.sample_sites(chunk.size, seed=[*chunk.seed, 0])
+    theta = lm.sample_prior(chunk.size, seed=[*chunk.seed, 1])
+    return {"parameters": np.hstack([descriptors, theta]), "outputs": sites.simulate_sites(theta, descriptors)}
+
+
+MODELS = {"moflux": (simulate_chunk, lm.PARAMETER_NAMES),
+          "sites": (simulate_sites_chunk, sites.DESCRIPTOR_NAMES + lm.PARAMETER_NAMES)}
+
+
 def ensemble(args, argv):
     """Run ``nnkit ensemble`` as the parsed ``args`` say; writes into args.out."""
     for name in ("n", "chunk"):
@@ -65,15 +82,17 @@ def ensemble(args, argv):
     settings = {"model": args.model, "n": args.n, "chunk": args.chunk, "seed": args.seed}
     chunk_dir = start_run(args.out, settings, args.resume)
     chunks = plan(args.n, args.chunk, args.seed)
+    task, inputs = MODELS[args.model]
     already = len(done(chunks, chunk_dir))
     start, computed = time.perf_counter(), 0
     if already < len(chunks):       # no cluster to start for a finished run
         with dask_client(args.workers, args.scheduler) as client:
-            computed = run_chunks(simulate_chunk, chunks, chunk_dir, client, not args.quiet, "land-model chunks")
+            computed = run_chunks(task, chunks, chunk_dir, client, not args.quiet, "land-model chunks")
     seconds = time.perf_counter() - start
     result = load_chunks(chunks, chunk_dir)
-    path = lm.write_ensemble(lm.Ensemble(result["parameters"], result["outputs"]), args.out / "ensemble.csv",
-                             force=True)
+    path = args.out / "ensemble.csv"
+    np.savetxt(path, np.hstack([result["parameters"], result["outputs"]]), delimiter=",", fmt=lm.data.NUMBER_FORMAT,
+               header=",".join(inputs + lm.OUTPUT_NAMES), comments="")
     where = args.scheduler or ("this process" if args.workers == 0 else f"a LocalCluster of {args.workers or 'all'} "
                                                                          "worker(s)")
     run = {"command": "nnkit " + " ".join(argv), **settings, "chunks": len(chunks), "chunks_computed": computed,

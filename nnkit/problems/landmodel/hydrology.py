@@ -25,8 +25,8 @@ MIN_VPD = 0.05  # kPa: D below this (fog, rain) is taken as this in the Medlyn f
 
 def canopy_conductance(assimilation, vpd, co2_ppm, molar_volume, s):
     """Canopy stomatal conductance (n,) in m/s from gross assimilation (n,) umol/m2/s, VPD kPa, C_a ppm and
-    the molar volume of air m3/mol."""
-    mol = 1.6 * (1 + s.medlyn_g1 / np.sqrt(max(vpd, MIN_VPD))) * assimilation / co2_ppm  # mol/m2/s
+    the molar volume of air m3/mol (the weather: one number, or one per member)."""
+    mol = 1.6 * (1 + s.medlyn_g1 / np.sqrt(np.maximum(vpd, MIN_VPD))) * assimilation / co2_ppm  # mol/m2/s
     return mol * molar_volume
 
 
@@ -45,8 +45,8 @@ def water_step(model, day, lai, uptake_weight, btran, top_wetness, assimilation)
     assimilation: the canopy's gross assimilation before nitrogen limitation (n,) umol/m2/s while the sun is up.
     """
     s, f, w = model.s, model.forcing, model.weather
-    rain = w.precip[day]
-    energy = f["pt_mm"][day]  # mm/day of evaporation the available energy allows (Priestley-Taylor)
+    rain = model.at(w.precip, day)
+    energy = model.at(f["pt_mm"], day)  # mm/day of evaporation the available energy allows (Priestley-Taylor)
     intercepted = np.minimum(np.minimum(rain, s.interception_per_lai * lai), energy)
     infiltration = rain - intercepted
     for j in range(model.water.shape[1]):  # fill layers top-down to field capacity; the rest drains
@@ -55,10 +55,11 @@ def water_step(model, day, lai, uptake_weight, btran, top_wetness, assimilation)
         model.water[:, j] -= infiltration
     energy_left = energy - intercepted
     cover = 1 - np.exp(-s.light_extinction * lai)
-    daytime = w.dayl[day]
-    canopy_energy = f["rn_day"][day] * cover * energy_left / max(energy, 1e-12)  # W/m2 while the sun is up
-    g_c = canopy_conductance(assimilation, w.vpd[day], f["co2_ppm"], f["molar_volume"][day], s)
-    potential = penman_monteith(canopy_energy, w.vpd[day], f["slope"][day], g_c, s) * daytime / LATENT_HEAT
+    daytime = model.at(w.dayl, day)
+    canopy_energy = model.at(f["rn_day"], day) * cover * energy_left / np.maximum(energy, 1e-12)  # W/m2 while the sun is up
+    vpd = model.at(w.vpd, day)
+    g_c = canopy_conductance(assimilation, vpd, f["co2_ppm"], model.at(f["molar_volume"], day), s)
+    potential = penman_monteith(canopy_energy, vpd, model.at(f["slope"], day), g_c, s) * daytime / LATENT_HEAT
     share = uptake_weight / np.maximum(btran, 1e-12)[:, None]
     drawn = np.minimum(np.minimum(potential, energy_left)[:, None] * share, np.maximum(model.water - model.w_wp, 0.0))
     model.water -= drawn

@@ -111,11 +111,12 @@ def _saturation_slope(t):
 
 
 def _forcing_terms(weather, s, co2_ppm):
-    """Per-day scalars that depend only on the weather and the CO2 (computed once for all members)."""
+    """Per-day terms that depend only on the weather and the CO2 (computed once for all members): each (n_days,),
+    or (n_days, n_sites) for the weather of many sites."""
     t = weather.tmean
     t_day = 0.5 * (weather.tmean + weather.tmax)
     tsoil = np.empty_like(t)
-    level = t[:30].mean()
+    level = t[:30].mean(axis=0)
     for i, ti in enumerate(t):  # soil temperature a few cm deep lags the air by about a week
         level += (ti - level) / 7.0
         tsoil[i] = level
@@ -146,15 +147,16 @@ def _forcing_terms(weather, s, co2_ppm):
     )
 
 
-def simulate(theta, structure=DEFAULT_STRUCTURE, weather=None, daily=False):
+def simulate(theta, structure=DEFAULT_STRUCTURE, weather=None, daily=False, site=None):
     """Run the model for parameters theta (n, 8) (see ``PARAMETERS``); return outputs (n, 15) in the column order
     ``OUTPUT_NAMES`` (NEE 2006-2010, LAI 2006-2010, LH 2006-2010).
 
-    structure: the model's fixed constants; weather: a ``Weather`` (default ``moflux_weather()``). The state is
-    spun up first (``spinup``: slow pools to equilibrium, then the stand's history). With daily=True also return a
-    dict of daily series (n, n_days): gpp, ra, rh, nee (gC/m2/day), lai, lh (W/m2), btran.
+    structure: the model's fixed constants; weather: a ``Weather`` (default ``moflux_weather()``); for the weather
+    of many sites (``sites.site_weather``), site (n,) says at which site each member grows. The state is spun up
+    first (``spinup``: slow pools to equilibrium, then the stand's history). With daily=True also return a dict of
+    daily series (n, n_days): gpp, ra, rh, nee (gC/m2/day), lai, lh (W/m2), btran.
     """
-    model = _new_model(theta, structure, weather)
+    model = _new_model(theta, structure, weather, site)
     spin_up(model)
     series = model.run(record=True)
     outputs = _annual_outputs(series, model.weather.n_days // DAYS_PER_YEAR)
@@ -167,11 +169,22 @@ def spin_up_drift(theta, structure=DEFAULT_STRUCTURE, weather=None):
     return spin_up(_new_model(theta, structure, weather))
 
 
-def _new_model(theta, structure, weather):
+def _new_model(theta, structure, weather, site=None):
     theta = check_theta(theta)
     if not isinstance(structure, Structure):
         raise TypeError(f"structure must be a landmodel.Structure; got {type(structure).__name__}")
-    return _Model(theta, structure, moflux_weather() if weather is None else weather)
+    weather = moflux_weather() if weather is None else weather
+    if weather.n_sites is None:
+        if site is not None:
+            raise ValueError("site is for the weather of many sites (n_days, n_sites); this weather has one site")
+    else:
+        site = np.asarray(site) if site is not None else None
+        if (site is None or site.shape != (len(theta),) or not np.issubdtype(site.dtype, np.integer)
+                or site.min() < 0 or site.max() >= weather.n_sites):
+            raise ValueError(f"site must be one integer in [0, {weather.n_sites}) per member, shape ({len(theta)},),"
+                             f" for a weather of {weather.n_sites} sites; got "
+                             f"{None if site is None else f'shape {site.shape}, dtype {site.dtype}'}")
+    return _Model(theta, structure, weather, site)
 
 
 def _annual_outputs(series, n_years):
@@ -187,8 +200,9 @@ SHARED_ARRAYS = ("w_fc", "w_wp")  # the _Model's arrays that are not one row per
 class _Model:
     """State and daily step of the model for n members."""
 
-    def __init__(self, theta, s, weather):
+    def __init__(self, theta, s, weather, site=None):
         n = theta.shape[0]
+        self.site = site    # (n,) site of each member for the weather of many sites, else None
         (self.rootb, self.slatop, flnr, self.frootcn, self.froot_leaf, br_mr, self.crit_dayl,
          self.crit_gdd) = theta.T
         self.s, self.weather = s, weather
@@ -216,6 +230,11 @@ class _Model:
         self.npp_last_year, self.npp_this_year = np.full(n, 600.0), zeros.copy()
         self.water = np.tile(self.w_fc, (n, 1))
         self.tangent = None  # spinup's matrix of the slow pools' pass map, while it asks for it
+
+    def at(self, series, day):
+        """Day ``day`` of a forcing series: a number for one site's (n_days,), one value per member (n,) for many
+        sites' (n_days, n_sites)."""
+        return series[day] if series.ndim == 1 else series[day][self.site]
 
     def take(self, members):
         """A model of the selected members (boolean mask (n,)) that shares the weather and the forcing."""
@@ -261,16 +280,17 @@ class _Model:
         # photosynthesis: Rubisco and light co-limitation, then water and VPD stress
         k, kn = s.light_extinction, s.vcmax_canopy_decay
         fapar = 1 - np.exp(-k * lai)
-        a_c = self.vcmax25 * btran * (1 - np.exp(-kn * lai)) / kn * f["rubisco"][day]  # ELM: btran scales Vcmax
-        a_j = fapar * f["light"][day]
+        rubisco = self.at(f["rubisco"], day)
+        a_c = self.vcmax25 * btran * (1 - np.exp(-kn * lai)) / kn * rubisco  # ELM: btran scales Vcmax
+        a_j = fapar * self.at(f["light"], day)
         total = a_c + a_j
         a = (total - np.sqrt(np.maximum(total**2 - 3.8 * a_c * a_j, 0.0))) / 1.9  # theta = 0.95
-        assimilation = a * f["f_vpd"][day]  # umol/m2/s while the sun is up, before N limitation
-        gpp_potential = assimilation * f["to_gc_per_day"][day]
+        assimilation = a * self.at(f["f_vpd"], day)  # umol/m2/s while the sun is up, before N limitation
+        gpp_potential = assimilation * self.at(f["to_gc_per_day"], day)
 
         # maintenance respiration
-        mr = self.br_mr * ((self.leaf / s.leafcn + self.livewood / s.livewdcn) * f["q_air"][day]
-                            + self.froot / self.frootcn * f["q_soil"][day])
+        mr = self.br_mr * ((self.leaf / s.leafcn + self.livewood / s.livewdcn) * self.at(f["q_air"], day)
+                            + self.froot / self.frootcn * self.at(f["q_soil"], day))
 
         # allocation limited by mineral N; C without N is not fixed
         a1, a2, a4 = self.froot_leaf, s.croot_stem, s.flivewd
@@ -297,7 +317,7 @@ class _Model:
 
         # decomposition
         moisture = 0.25 + 0.75 * wetness[:, 0]
-        rate = f["hr_temp"][day] * moisture
+        rate = self.at(f["hr_temp"], day) * moisture
         d_litter = self.litter * s.litter_turnover * rate
         d_cwd = self.cwd * s.cwd_turnover * rate
         d_soil = self.soil * s.soil_turnover * rate

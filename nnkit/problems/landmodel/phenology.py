@@ -14,7 +14,7 @@ def phenology_step(model, day, doy):
     s, f = model.s, model.forcing
     before_solstice = doy < 172
     if before_solstice:
-        model.gdd += f["gdd"][day]
+        model.gdd += model.at(f["gdd"], day)
     onset = ~model.leaves_on & before_solstice & (model.gdd >= model.crit_gdd)
     if onset.any():
         leaf_xfer = s.fstor2tran * model.leaf_stor[onset]
@@ -30,14 +30,14 @@ def phenology_step(model, day, doy):
     model.froot += np.where(growing, model.froot_xfer_rate, 0.0)
     model.onset_days -= growing
 
-    frost = f["frost"][day]
-    if frost > 0:  # a hard frost kills part of the out-leaves
+    frost = model.at(f["frost"], day)
+    if np.any(frost > 0):  # a hard frost kills part of the out-leaves
         killed = frost * model.leaf
         model.leaf -= killed
         model.litter += killed
 
     offset = model.leaves_on & (model.offset_days == 0) & (not before_solstice) & (
-        model.weather.dayl[day] < model.crit_dayl)
+        model.at(model.weather.dayl, day) < model.crit_dayl)
     if offset.any():
         model.offset_days[offset] = s.ndays_off
         model.leaf_off_rate[offset] = model.leaf[offset] / s.ndays_off

@@ -51,8 +51,8 @@ FREEZE_2007_TMIN = -6.8  # degC on 7 April (day 97)
 
 @dataclass(frozen=True)
 class Weather:
-    """Daily forcing, each array (n_days,): year, doy (1-365), tmean/tmin/tmax (degC), precip (mm/day),
-    sw (W/m2, daily mean shortwave), vpd (kPa), dayl (s)."""
+    """Daily forcing: year and doy (1-365) (n_days,); tmean/tmin/tmax (degC), precip (mm/day), sw (W/m2, daily
+    mean shortwave), vpd (kPa), dayl (s), each (n_days,) for one site or (n_days, n_sites) for many."""
 
     year: np.ndarray
     doy: np.ndarray
@@ -67,6 +67,11 @@ class Weather:
     @property
     def n_days(self):
         return self.year.size
+
+    @property
+    def n_sites(self):
+        """None for one site's weather, else the number of sites."""
+        return None if self.tmean.ndim == 1 else self.tmean.shape[1]
 
 
 def day_length(doy, latitude=LATITUDE):
