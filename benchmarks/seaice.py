@@ -1,4 +1,4 @@
-"""Figures for the sea-ice surrogate (lesson 13). Prints, asserts nothing.
+"""Figures for the sea-ice surrogate (lesson 14). Prints, asserts nothing.
 
 1. Simulation time of the toy model: 3 years at 12 h on the FAST (32 x 32) and full (64 x 64) grids.
 2. Training time at the notebook's FAST and full settings (targets: under 60 s and under 6 min on 2 CPU cores),

@@ -9,7 +9,7 @@ from nnkit.basics.backprop import layer_backward
 from nnkit.core.scaling import sigmoid
 from nnkit.spectral import bias as spectral_bias
 from nnkit.spectral.fourier import dominant_frequency, kappa_for_frequency
-from nnkit.teach.checks import basics, inference, seaice, spectral
+from nnkit.teach.checks import basics, inference, seaice, sites, spectral
 from tools.run_notebooks import notebook_paths
 
 
@@ -28,7 +28,7 @@ def solution_namespace():
 
 
 SOLUTIONS = solution_namespace()
-CHECKS = {name.removeprefix("check_"): check for module in (basics, spectral, inference, seaice)
+CHECKS = {name.removeprefix("check_"): check for module in (basics, spectral, inference, sites, seaice)
           for name, check in vars(module).items() if name.startswith("check_")}
 
 
@@ -568,7 +568,40 @@ def wrong_partial_conv_not_renormalised(x, mask, weight, bias):
     return out
 
 
+def site_weights_with(squared=True, normalised=True, stable=True):
+    def weights(c_runs, c_obs, bandwidth):
+        scaled = (c_runs - c_obs) / (bandwidth if squared else np.sqrt(bandwidth))
+        log_w = -0.5 * (scaled**2).sum(axis=1)
+        w = np.exp(log_w - log_w.max()) if stable else np.exp(log_w)
+        return w / w.sum() if normalised else w
+    return weights
+
+
+def coverage_with(bounds):
+    def coverage(truth, draws, level):
+        lo, hi = np.quantile(draws, bounds(level), axis=1)
+        return ((truth >= lo) & (truth <= hi)).mean(axis=0)
+    return coverage
+
+
+def break_even_with(rounding=np.ceil, amortised_cost=True):
+    def break_even(train_seconds, amortised_per_site, per_site):
+        saving = per_site - (amortised_per_site if amortised_cost else 0.0)
+        return np.inf if saving <= 0 else max(1.0, float(rounding(train_seconds / saving)))
+    return break_even
+
+
 @pytest.mark.parametrize("name,wrong,match", [
+    ("site_kernel_weights", site_weights_with(squared=False), "weights is wrong"),
+    ("site_kernel_weights", site_weights_with(normalised=False), "weights is wrong"),
+    ("site_kernel_weights", site_weights_with(stable=False), "weights is wrong in case 2"),
+    ("coverage_across_sites", coverage_with(lambda level: [0.0, level]), "coverage is wrong"),
+    ("coverage_across_sites", coverage_with(lambda level: [level / 2, 1 - level / 2]), "coverage is wrong"),
+    ("coverage_across_sites", lambda truth, draws, level: coverage_with(
+        lambda q: [(1 - q) / 2, (1 + q) / 2])(truth, draws, level).mean(), "coverage must have shape"),
+    ("break_even_sites", break_even_with(rounding=np.floor), "break-even number of sites is wrong"),
+    ("break_even_sites", break_even_with(amortised_cost=False), "break-even number of sites is wrong"),
+    ("break_even_sites", lambda t, a, m: t / m, "break-even number of sites is wrong"),
     ("random_walk_metropolis", metropolis_chain_with("record proposal"), "draws is wrong"),
     ("random_walk_metropolis", metropolis_chain_with("variance"), "draws is wrong"),
     ("random_walk_metropolis", metropolis_chain_with("uniform first"), "draws is wrong"),

@@ -1,5 +1,5 @@
 """Self-checks for the notebook exercises, one module per lesson group: ``basics`` (01-03), ``spectral`` (04-06),
-``inference`` (07-12) and ``seaice`` (13). A notebook imports its group's module as ``checks``.
+``inference`` (07-12), ``sites`` (13) and ``seaice`` (14). A notebook imports its group's module as ``checks``.
 
 Each ``check_*`` calls the student's function on a few seeded random cases and compares it with nnkit's own
 implementation. It prints a line and returns True when every case agrees, returns False (with a hint) while the

@@ -310,3 +310,4 @@ def check_logit_prior(fn):
         return (box.log_prior_unbounded(torch.as_tensor(w)).numpy(),)
 
     return compare("logit_prior", fn, cases, reference, ("log density",))
+

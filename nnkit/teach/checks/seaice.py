@@ -1,4 +1,4 @@
-"""Self-checks for lesson 13 (the sea-ice surrogate): the partial convolution, the local + global loss and the
+"""Self-checks for lesson 14 (the sea-ice surrogate): the partial convolution, the local + global loss and the
 autoregressive rollout."""
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Interactive explorers for the notebooks, one module per lesson group: ``basics`` (01-03), ``spectral``
-(04-06), ``inference`` (07-12) and ``seaice`` (13). A notebook imports its group's module as ``widgets``.
+(04-06), ``inference`` (07-13) and ``seaice`` (14). A notebook imports its group's module as ``widgets``.
 
 Each explorer is a plain ``*_demo`` function that draws and returns a figure (tests call these directly, because
 ipywidgets swallows exceptions raised inside ``interact`` callbacks) plus a thin ``*_explorer`` built by

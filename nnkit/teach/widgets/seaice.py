@@ -1,4 +1,4 @@
-"""Explorer for lesson 13: a sea-ice rollout against the truth at any lead time."""
+"""Explorer for lesson 14: a sea-ice rollout against the truth at any lead time."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
