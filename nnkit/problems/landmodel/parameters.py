@@ -36,19 +36,24 @@ UPPER = np.array([p.high for p in PARAMETERS])
 DEFAULTS = np.array([p.default for p in PARAMETERS])
 
 
-def check_theta(theta, name="theta"):
-    """Validate parameters theta (n, 8) (a single (8,) vector is accepted) inside the prior box; return (n, 8)."""
-    theta = as_float_array(theta, name, ndim=(1, 2))
-    theta = np.atleast_2d(theta)
-    if theta.shape[1] != len(PARAMETERS):
-        raise ValueError(f"{name} must have {len(PARAMETERS)} columns {PARAMETER_NAMES}; got shape {theta.shape}")
-    outside = (theta < LOWER) | (theta > UPPER)
+def check_in_box(values, name, names, lower, upper, units, box="its range"):
+    """Validate values (n, k) (a single (k,) row is accepted) with columns ``names`` inside [lower, upper] per
+    column; the error names the first value outside, its column, ``box`` and the range. Returns (n, k)."""
+    values = np.atleast_2d(as_float_array(values, name, ndim=(1, 2)))
+    if values.shape[1] != len(names):
+        raise ValueError(f"{name} must have {len(names)} columns {tuple(names)}; got shape {values.shape}")
+    outside = (values < lower) | (values > upper)
     if outside.any():
         row, col = np.argwhere(outside)[0]
-        p = PARAMETERS[col]
-        raise ValueError(f"{name}[{row}, {col}] ({p.name}) = {theta[row, col]:g} is outside its range "
-                         f"[{p.low:g}, {p.high:g}] {p.unit}; {int(outside.any(axis=1).sum())} row(s) out of range")
-    return theta
+        raise ValueError(f"{name}[{row}, {col}] ({names[col]}) = {values[row, col]:g} is outside {box} "
+                         f"[{lower[col]:g}, {upper[col]:g}] {units[col]}; {int(outside.any(axis=1).sum())} row(s) "
+                         "out of range")
+    return values
+
+
+def check_theta(theta, name="theta"):
+    """Validate parameters theta (n, 8) (a single (8,) vector is accepted) inside the prior box; return (n, 8)."""
+    return check_in_box(theta, name, PARAMETER_NAMES, LOWER, UPPER, [p.unit for p in PARAMETERS])
 
 
 def sample_prior(n, seed=0):

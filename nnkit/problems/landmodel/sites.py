@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ...core.validation import as_float_array, check_positive
+from ...core.validation import check_positive
 from ..reference import ImportanceReference
 from . import weather as mw
 from .data import DATA_DIR, NOISE_SD, NUMBER_FORMAT
 from .model import DEFAULT_STRUCTURE, OUTPUT_NAMES, simulate
-from .parameters import PARAMETER_NAMES, sample_prior
+from .parameters import PARAMETER_NAMES, check_in_box, sample_prior
 from .reference import CALIBRATED_OUTPUTS
 
 DESCRIPTOR_NAMES = ("latitude", "mean_temperature", "annual_precipitation")
@@ -45,15 +45,8 @@ CONDITIONING_BANDWIDTH = np.concatenate([np.full(5, LH_NOISE_SD), 0.2 * (DESCRIP
 
 def check_descriptors(descriptors, name="descriptors"):
     """Validate site descriptors (n, 3) (one (3,) site is accepted) inside their box; return (n, 3)."""
-    d = np.atleast_2d(as_float_array(descriptors, name, ndim=(1, 2)))
-    if d.shape[1] != len(DESCRIPTOR_NAMES):
-        raise ValueError(f"{name} must have {len(DESCRIPTOR_NAMES)} columns {DESCRIPTOR_NAMES}; got shape {d.shape}")
-    outside = (d < DESCRIPTOR_LOWER) | (d > DESCRIPTOR_UPPER)
-    if outside.any():
-        row, col = np.argwhere(outside)[0]
-        raise ValueError(f"{name}[{row}, {col}] ({DESCRIPTOR_NAMES[col]}) = {d[row, col]:g} is outside the sites' "
-                         f"range [{DESCRIPTOR_LOWER[col]:g}, {DESCRIPTOR_UPPER[col]:g}] {DESCRIPTOR_UNITS[col]}")
-    return d
+    return check_in_box(descriptors, name, DESCRIPTOR_NAMES, DESCRIPTOR_LOWER, DESCRIPTOR_UPPER, DESCRIPTOR_UNITS,
+                        "the sites' range")
 
 
 def sample_sites(n, seed=0):
