@@ -21,7 +21,7 @@ import numpy as np
 
 from ..core.runtime import get_device, package_versions
 from . import report
-from .chunks import check_out, dask_client, load_chunks, plan, run_chunks, start_run
+from .chunks import check_out, dask_client, load_chunks, plan, run_chunks, start_run, write_whole
 from .ensemble import add_dask_arguments, check_dask_arguments
 from .inputs import InputError, check_ensemble, check_observations, load_spec, load_table
 from .methods import DEFAULT_ITERATIONS, METHODS, Unwhitened, fit_sampler, whitener
@@ -193,9 +193,7 @@ def trained_sampler(args, spec, theta, y_white):
     else:
         sampler = fit_sampler(args.method, theta, y_white, spec.lower, spec.upper, args.iterations, args.seed,
                               args.device, not args.quiet)
-    with open(path.with_name(path.name + ".partial"), "wb") as handle:
-        pickle.dump(sampler, handle)
-    path.with_name(path.name + ".partial").replace(path)
+    write_whole(path, lambda handle: pickle.dump(sampler, handle))
     return sampler
 
 

@@ -60,13 +60,18 @@ def done(chunks, directory):
     return [c for c in chunks if chunk_path(directory, c).exists()]
 
 
-def save_chunk(path, arrays):
-    """Write ``arrays`` (name -> array) to ``path`` whole or not at all."""
+def write_whole(path, write):
+    """Call write(handle) on a temporary file beside ``path``, then rename it to ``path``: whole or not at all."""
     path = Path(path)
     temporary = path.with_name(path.name + ".partial")
     with open(temporary, "wb") as handle:
-        np.savez(handle, **arrays)
+        write(handle)
     os.replace(temporary, path)
+
+
+def save_chunk(path, arrays):
+    """Write ``arrays`` (name -> array) to ``path`` whole or not at all."""
+    write_whole(path, lambda handle: np.savez(handle, **arrays))
 
 
 def run_chunks(task, chunks, directory, client=None, show=False, desc="chunks", shared=None):
