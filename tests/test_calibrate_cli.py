@@ -1,6 +1,8 @@
 """``nnkit calibrate``: its outputs, its reproducibility, and a clear error with nothing written for bad input."""
 import csv
 import json
+import pickle
+import re
 import shutil
 import subprocess
 import sys
@@ -10,7 +12,7 @@ import numpy as np
 import pytest
 
 from nnkit.problems import landmodel as lm
-from nnkit.workflow.calibrate import write_example
+from nnkit.workflow.examples import write_example
 from nnkit.workflow.cli import main
 
 PARAMS = list(lm.PARAMETER_NAMES)
@@ -21,7 +23,7 @@ LH = list(lm.CALIBRATED_OUTPUTS)
 def example_inputs(tmp_path_factory):
     """The example's spec and observations, and the first 300 members of the shipped ensemble."""
     directory = tmp_path_factory.mktemp("inputs")
-    ensemble, spec, observations = write_example(directory)
+    ensemble, spec, observations = write_example("moflux", directory)
     small = directory / "ensemble.csv"
     with open(ensemble) as source, open(small, "w") as target:
         target.writelines(line for _, line in zip(range(301), source))
@@ -163,6 +165,13 @@ def test_options_are_checked_before_anything_is_written(example_inputs, tmp_path
     assert not any((tmp_path / name).exists() for name in "abc")
 
 
+def test_netcdf_output_without_its_libraries_is_refused_before_anything_is_written(example_inputs, tmp_path,
+                                                                                    monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "h5netcdf", None)          # as if the netcdf extra were not installed
+    assert run(example_inputs, tmp_path / "a", "--format", "netcdf") == 2
+    assert "pip install 'nnkit[netcdf]'" in capsys.readouterr().err and not (tmp_path / "a").exists()
+
+
 def test_the_console_script_is_installed():
     """pyproject declares it; the install puts it beside the interpreter."""
     script = Path(sys.executable).with_name("nnkit")
@@ -202,6 +211,22 @@ def test_netcdf_tables_read_like_csv(example_inputs, tmp_path):
     assert nc_table.ids == csv_table.ids
 
 
+def test_draws_can_be_written_as_netcdf_with_the_same_numbers(example_inputs, quick_run, tmp_path):
+    xarray = pytest.importorskip("xarray")
+    out = tmp_path / "nc"
+    assert run(example_inputs, out, *QUICK, "--format", "netcdf") == 0        # the same training set
+    assert not (out / "draws.csv").exists() and 'href="draws.nc"' in (out / "report.html").read_text()
+    rows = read_rows(quick_run / "draws.csv")
+    with xarray.open_dataset(out / "draws.nc", engine="h5netcdf") as data:
+        assert list(data.data_vars) == PARAMS and data["slatop"].dims == ("observation", "draw")
+        assert list(data["observation"].values) == ["synthetic_1", "synthetic_2", "out_of_model"]
+        assert data["flnr"].attrs["prior_lower"] == lm.LOWER[PARAMS.index("flnr")]
+        assert data.attrs["method"] == "dbuq" and data.attrs["command"].startswith("nnkit calibrate")
+        from_csv = np.array([[float(row[p]) for p in PARAMS] for row in rows]).reshape(3, 200, len(PARAMS))
+        from_nc = np.stack([data[p].values for p in PARAMS], axis=-1)
+    np.testing.assert_allclose(from_nc, from_csv, rtol=1e-6)      # the CSV keeps 7 significant digits
+
+
 def test_the_example_runs_and_scores_itself_against_the_exact_posterior(tmp_path):
     out = tmp_path / "example"
     assert main(["calibrate", "--example", "moflux", "--out", str(out), "--quiet", *QUICK, "--validate", "0"]) == 0
@@ -228,3 +253,71 @@ def test_the_reference_method_runs_the_simulator_and_agrees_with_the_shipped_exa
     assert main(["calibrate", "--method", "reference", "--ensemble", "e.csv", "--spec", "s.toml",
                  "--observations", "o.csv", "--out", str(tmp_path / "own")]) == 2
     assert "only --example moflux" in capsys.readouterr().err
+
+
+def test_conditions_are_read_checked_and_kept_apart_from_the_outputs(example_inputs, tmp_path):
+    from nnkit.workflow.inputs import InputError, load_spec
+
+    path = tmp_path / "spec.toml"
+    path.write_text(example_inputs["spec"].read_text() + "\n[conditions]\nlatitude = 2.6\nannual_precipitation = 150\n")
+    spec = load_spec(path)
+    assert spec.conditions == ("latitude", "annual_precipitation") and spec.outputs == tuple(LH)
+    np.testing.assert_array_equal(spec.condition_width, [2.6, 150.0])
+    for bad, message in [("latitude = 0", "'latitude': the width must be a positive number"),
+                         ("LH_2006 = 3.0", "['LH_2006'] named in more than one")]:
+        path.write_text(example_inputs["spec"].read_text() + f"\n[conditions]\n{bad}\n")
+        with pytest.raises(InputError, match=re.escape(message)):
+            load_spec(path)
+
+
+@pytest.fixture(scope="module")
+def sites_inputs(tmp_path_factory):
+    """The sites example's inputs, with the first 1500 runs of its ensemble and its first 4 sites."""
+    from nnkit.workflow.examples import write_example
+
+    directory = tmp_path_factory.mktemp("sites")
+    ensemble, spec, observations = write_example("sites", directory)
+    for source, keep in ((ensemble, 1501), (observations, 5)):
+        with open(source) as handle:
+            lines = [line for _, line in zip(range(keep), handle)]
+        (directory / f"small_{source.name}").write_text("".join(lines))
+    return {"ensemble": directory / f"small_{ensemble.name}", "spec": spec,
+            "observations": directory / f"small_{observations.name}"}
+
+
+def test_an_observation_outside_the_ensembles_conditions_is_refused(sites_inputs, tmp_path, capsys):
+    bad = edited(sites_inputs, tmp_path, "observations", lambda t: replace_field(t, 3, "latitude", "60.0"))
+    assert run(bad, tmp_path / "out", *QUICK) == 2
+    message = capsys.readouterr().err
+    assert all(part in message for part in ("observations.csv", "'latitude'", "line 3", "outside the ensemble's"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_mcmc_holds_each_sites_conditions_fixed_in_its_surrogate(sites_inputs, tmp_path):
+    out = tmp_path / "mcmc"
+    assert run(sites_inputs, out, "--method", "mcmc", "--iterations", "300", "--draws", "200", "--validate", "0",
+               "--workers", "0") == 0
+    with open(out / "sampler.pkl", "rb") as handle:
+        sampler = pickle.load(handle)
+    assert sampler.n_conditions == 3 and sampler.surrogate.n_inputs == len(PARAMS) + 3
+    draws = read_rows(out / "draws.csv")
+    assert len(draws) == 4 * 200 and {row["id"] for row in draws} == {f"site_{i:02d}" for i in range(4)}
+
+
+def test_the_inn_refuses_conditions_it_cannot_model(sites_inputs, tmp_path, capsys):
+    assert run(sites_inputs, tmp_path / "inn", "--method", "inn", "--workers", "0") == 2
+    assert "--method inn cannot take [conditions]" in capsys.readouterr().err and not (tmp_path / "inn").exists()
+
+
+def test_the_sites_example_calibrates_every_site_and_scores_it_against_its_exact_posterior(tmp_path):
+    out = tmp_path / "sites"
+    assert main(["calibrate", "--example", "sites", "--out", str(out), "--quiet", "--iterations", "1000",
+                 "--draws", "300", "--validate", "0", "--workers", "0"]) == 0
+    spec = (out / "inputs" / "spec.toml").read_text()
+    assert "[conditions]" in spec and "latitude = 2.6" in spec
+    scores = np.array([float(row["c2st_vs_exact"]) for row in read_rows(out / "exact.csv")])
+    assert len(scores) == 20 and np.median(scores) < 0.75 and scores.max() < 0.95, scores  # broken: near 1
+    predictive = read_rows(out / "predictive.csv")
+    assert len(predictive) == 20 * len(lm.OUTPUT_NAMES)
+    observed = {row["output"]: row["observed"] for row in predictive if row["id"] == "site_03"}
+    assert observed["NEE_2006"] == "nan" and float(observed["LH_2006"]) > 0     # the sites observe LH only

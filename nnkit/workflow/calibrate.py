@@ -3,6 +3,7 @@ observations table, from the command line.
 
     nnkit calibrate --ensemble runs.csv --spec spec.toml --observations obs.csv --out results/
     nnkit calibrate --example moflux --out results/
+    nnkit calibrate --example sites --out results/     # 20 sites, the site descriptors as conditions
 
 One sampler (``--method``: dbuq, inn or mcmc) is trained once on the ensemble, less ``--validate`` members held
 out; it then answers every observation and calibrates the held-out members from their own outputs plus noise,
@@ -23,6 +24,7 @@ from ..core.runtime import get_device, package_versions
 from . import report
 from .chunks import check_out, dask_client, load_chunks, plan, run_chunks, start_run, write_whole
 from .ensemble import add_dask_arguments, check_dask_arguments
+from .examples import EXAMPLES, example_predictive, example_scores, write_example
 from .inputs import InputError, check_ensemble, check_observations, load_spec, load_table
 from .methods import DEFAULT_ITERATIONS, METHODS, Unwhitened, fit_sampler, whitener
 
@@ -37,16 +39,21 @@ def add_arguments(cal):
     cal.add_argument("--ensemble", type=Path, help="CSV (or netCDF) with the parameter and output columns")
     cal.add_argument("--spec", type=Path, help="TOML: parameters with bounds, observed outputs with their noise")
     cal.add_argument("--observations", type=Path, help="CSV (or netCDF): one row per observation to calibrate")
-    cal.add_argument("--example", choices=["moflux"], help="the shipped mini land-model ensemble and its three "
-                                                           "observation cases (inputs written to OUT/inputs)")
+    cal.add_argument("--example", choices=EXAMPLES, help="a shipped mini land-model case (inputs written to "
+                                                         "OUT/inputs): moflux, its ensemble and three observations; "
+                                                         "sites, the ensemble across sites and 20 sites, the site "
+                                                         "descriptors as conditions")
     cal.add_argument("--out", type=Path, required=True, help="directory for the results")
     cal.add_argument("--resume", action="store_true", help="continue an interrupted run in --out: the trained "
                                                            "sampler and the observations already answered are kept")
     cal.add_argument("--force", action="store_true", help="start over, overwriting the files of an earlier run")
     cal.add_argument("--method", choices=(*METHODS, "reference"), default="dbuq",
                      help="dbuq (default), inn, mcmc (BNN surrogate + adaptive Metropolis), or reference: the exact "
-                          "posterior by importance sampling from the simulator's own runs (--example only)")
+                          "posterior by importance sampling from the simulator's own runs (--example moflux only)")
     cal.add_argument("--draws", type=int, default=1000, help="posterior draws per observation (default 1000)")
+    cal.add_argument("--format", choices=("csv", "netcdf"), default="csv",
+                     help="file of the posterior draws: draws.csv (long format, default) or draws.nc (one variable "
+                          "per parameter over observation x draw; needs xarray: pip install 'nnkit[netcdf]')")
     cal.add_argument("--validate", type=int, help="ensemble members held out to score the sampler (default 50; "
                                                   "10 for mcmc, which runs chains per member; 0 skips it)")
     cal.add_argument("--iterations", type=int, help=f"training steps, or simulator runs for reference (defaults: "
@@ -73,7 +80,7 @@ def calibrate(args, argv):
     check_dask_arguments(args)
     if args.example and any((args.ensemble, args.spec, args.observations)):
         raise InputError("--example brings its own inputs; leave out --ensemble, --spec and --observations")
-    if args.method == "reference" and not args.example:
+    if args.method == "reference" and args.example != "moflux":
         raise InputError("--method reference runs the simulator itself; here only --example moflux has one")
     if not args.example and not all((args.ensemble, args.spec, args.observations)):
         raise InputError("give --ensemble, --spec and --observations (or --example moflux)")
@@ -81,21 +88,26 @@ def calibrate(args, argv):
         get_device(args.device)
     except (ValueError, RuntimeError) as err:
         raise InputError(f"--device {args.device!r}: {err}") from None
+    if args.format == "netcdf":
+        report.check_netcdf_writer()
     check_out(args.out, args.resume, args.force)
     if args.example:
-        args.ensemble, args.spec, args.observations = write_example(args.out / "inputs")
+        args.ensemble, args.spec, args.observations = write_example(args.example, args.out / "inputs")
     spec = load_spec(args.spec)
-    ensemble = load_table(args.ensemble, spec.parameters + spec.outputs, "ensemble")
+    ensemble = load_table(args.ensemble, spec.parameters + spec.outputs + spec.conditions, "ensemble")
     check_ensemble(ensemble, spec)
-    observed = load_table(args.observations, spec.outputs, "observations")
-    check_observations(observed)
+    observed = load_table(args.observations, spec.outputs + spec.conditions, "observations")
+    check_observations(observed, spec, ensemble)
+    if spec.conditions and args.method == "inn":
+        raise InputError(f"{spec.path}: --method inn cannot take [conditions]: its invertible map runs from the "
+                         "parameters to the outputs, and the parameters do not make the conditions; use dbuq or mcmc")
     n_validate = (10 if args.method == "mcmc" else 50) if args.validate is None else args.validate
     d = len(spec.parameters)
     if len(ensemble.values) - n_validate < 20:
         raise InputError(f"{ensemble.path}: {len(ensemble.values)} members leave fewer than 20 to train on after "
                          f"holding out --validate {n_validate}")
     settings = {"method": args.method, "seed": args.seed, "iterations": args.iterations, "draws": args.draws,
-                "validate": n_validate, "chunk": args.chunk, "device": args.device,
+                "format": args.format, "validate": n_validate, "chunk": args.chunk, "device": args.device,
                 "inputs": {name: digest(getattr(args, name)) for name in ("ensemble", "spec", "observations")}}
     start_run(args.out, settings, args.resume, stale=(SAMPLER_FILE,))
     run_calibration(args, argv, spec, ensemble, observed, n_validate, d)
@@ -106,18 +118,23 @@ def digest(path):
 
 
 def run_calibration(args, argv, spec, ensemble, observed, n_validate, d):
-    theta, outputs = ensemble.values[:, :d], ensemble.values[:, d:]
-    white = whitener(spec.noise_covariance)
+    k, white = len(spec.outputs), whitener(spec.noise_covariance)
+    theta, outputs, known = ensemble.values[:, :d], ensemble.values[:, d:d + k], ensemble.values[:, d + k:]
+
+    def conditioned(y, c):
+        """What the sampler sees: whitened outputs, then the conditions over their widths."""
+        return np.hstack([y @ white.T, c / spec.condition_width])
+
     rng = np.random.default_rng(args.seed)
     held_out = rng.permutation(len(theta))[:n_validate]
     train = np.setdiff1d(np.arange(len(theta)), held_out)
     seconds, show = {}, not args.quiet
     start = time.perf_counter()
-    sampler = trained_sampler(args, spec, theta[train], outputs[train] @ white.T)
+    sampler = trained_sampler(args, spec, theta[train], conditioned(outputs[train], known[train]))
     seconds["train"] = time.perf_counter() - start
-    y_obs = observed.values @ white.T
-    noise = rng.multivariate_normal(np.zeros(len(spec.outputs)), spec.noise_covariance, size=n_validate)
-    y_val = (outputs[held_out] + noise) @ white.T
+    y_obs = conditioned(observed.values[:, :k], observed.values[:, k:])
+    noise = rng.multivariate_normal(np.zeros(k), spec.noise_covariance, size=n_validate)
+    y_val = conditioned(outputs[held_out] + noise, known[held_out])
     n_chunks = -(-len(y_obs) // args.chunk) + -(-n_validate // args.chunk)
     workers = args.workers if args.workers is not None or args.scheduler or n_chunks > 2 else 0
     with dask_client(workers, args.scheduler) as client:
@@ -134,8 +151,12 @@ def run_calibration(args, argv, spec, ensemble, observed, n_validate, d):
                 raise
             raise RunError(f"--method reference, {stage}: {err} (--iterations sets the runs; --validate 0 skips the "
                            "self-validation); no results were written") from None
-    files = ["draws.csv", "summary.csv"]
-    report.write_csv(args.out / "draws.csv", ("id", "draw", *spec.parameters), report.draw_rows(observed.ids, draws))
+    files = ["draws.nc" if args.format == "netcdf" else "draws.csv", "summary.csv"]
+    if args.format == "netcdf":
+        report.write_draws_netcdf(args.out / files[0], observed.ids, draws, spec,
+                                  {"method": args.method, "seed": args.seed, "command": "nnkit " + " ".join(argv)})
+    else:
+        report.write_csv(args.out / files[0], ("id", "draw", *spec.parameters), report.draw_rows(observed.ids, draws))
     summary = report.summary_rows(observed.ids, draws, spec.parameters, spec.lower, spec.upper)
     report.write_csv(args.out / "summary.csv", report.SUMMARY_COLUMNS, summary)
     for obs_id, x in list(zip(observed.ids, draws))[:MAX_CORNER_PLOTS]:
@@ -148,10 +169,10 @@ def run_calibration(args, argv, spec, ensemble, observed, n_validate, d):
     exact = None
     if args.example:
         start = time.perf_counter()
-        exact = example_scores(observed.ids, draws)
+        exact = example_scores(args.example, observed.ids, draws)
         seconds["score"] = time.perf_counter() - start
         report.write_csv(args.out / "exact.csv", *exact)
-        files += ["exact.csv", *example_predictive(observed.ids, draws, args.out, args.seed)]
+        files += ["exact.csv", *example_predictive(args.example, observed.ids, draws, args.out, args.seed)]
 
     validation = None
     if n_validate:
@@ -192,7 +213,7 @@ def trained_sampler(args, spec, theta, y_white):
         sampler = Unwhitened(reference, spec.noise_covariance)
     else:
         sampler = fit_sampler(args.method, theta, y_white, spec.lower, spec.upper, args.iterations, args.seed,
-                              args.device, not args.quiet)
+                              args.device, not args.quiet, len(spec.conditions))
     write_whole(path, lambda handle: pickle.dump(sampler, handle))
     return sampler
 
@@ -225,75 +246,8 @@ def run_settings(args, argv, spec, ensemble, observed, n_validate, seconds):
         "ensemble_members": len(ensemble.values), "held_out_for_validation": n_validate,
         "observations": len(observed.ids), "chunk": args.chunk, "workers": args.workers,
         "scheduler": args.scheduler, "resumed": args.resume, "parameters": ", ".join(spec.parameters),
-        "outputs": ", ".join(spec.outputs),
+        "outputs": ", ".join(spec.outputs), "conditions": ", ".join(spec.conditions),
         "inputs": {str(p): digest(p) for p in (args.spec, args.ensemble, args.observations)},
         "seconds": {key: round(value, 2) for key, value in seconds.items()},
         "versions": package_versions(),
     }
-
-
-def write_example(directory):
-    """The shipped MOFLUX case as ``nnkit calibrate`` inputs: a spec of the 8 parameters and the 5 annual LH values
-    (noise sd 1.5 W/m2) and an observations table of the three cases; the ensemble is the shipped CSV.
-    Returns (ensemble, spec, observations) paths."""
-    from ..problems import landmodel as lm
-
-    directory.mkdir(parents=True, exist_ok=True)
-    obs = lm.load_observations()
-    columns = [lm.OUTPUT_NAMES.index(name) for name in lm.CALIBRATED_OUTPUTS]
-    lines = ["# nnkit calibrate spec: the MOFLUX mini land model, calibrated from annual latent heat",
-             "[parameters]            # name = [lower, upper] of the uniform prior"]
-    lines += [f"{p.name} = [{p.low!r}, {p.high!r}]    # {p.unit}" for p in lm.PARAMETERS]
-    lines += ["", "[outputs]               # observed column = noise sd (W/m2)"]
-    lines += [f"{lm.OUTPUT_NAMES[i]} = {float(obs.noise_sd[i])!r}" for i in columns]
-    spec = directory / "spec.toml"
-    spec.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    observations = directory / "observations.csv"
-    report.write_csv(observations, ("id", *lm.CALIBRATED_OUTPUTS),
-                     [(case, *map(float, values[columns])) for case, values in obs.values.items()])
-    return lm.DATA_DIR / lm.data.ENSEMBLE_FILE, spec, observations
-
-
-def example_scores(ids, draws):
-    """(header, rows): C2ST and mean marginal W1 on the unit box of each example case's draws against its exact
-    posterior (shipped: 200,000 land-model runs weighted by the likelihood). C2ST 0.5: indistinguishable."""
-    from ..inference.metrics import c2st, marginal_w1
-    from ..problems import landmodel as lm
-
-    rows = []
-    for case, x in zip(ids, draws):
-        exact = lm.to_unit(lm.load_reference(case).draws)
-        n = min(len(exact), len(x), 1000)
-        rows.append((case, float(c2st(exact[:n], lm.to_unit(x[:n]))), float(marginal_w1(exact, lm.to_unit(x)).mean()),
-                     n))
-    return ("id", "c2st_vs_exact", "mean_w1_vs_exact", "draws_compared"), rows
-
-
-PREDICTIVE_RUNS = 100     # land-model runs per observation for the example's posterior predictive
-
-
-def example_predictive(ids, draws, out, seed):
-    """Run the land model on PREDICTIVE_RUNS draws of each example case: predictive.csv (mean, sd, 2.5/97.5 % of
-    every output, beside the case's observed value) and predictive.png (+-2 sd bands per variable and year, with
-    the observations: LH was calibrated on, NEE and LAI were not). Returns the file names."""
-    from ..problems import landmodel as lm
-    from ..teach.plotting import plot_yearly_bands
-
-    obs = lm.load_observations()
-    rng = np.random.default_rng(seed)
-    n_cols = len(lm.OUTPUT_VARIABLES)
-    fig, axes = report.plt.subplots(len(ids), n_cols, figsize=(4.5 * n_cols, 3.2 * len(ids)), squeeze=False)
-    rows = []
-    for row_axes, case, x in zip(axes, ids, draws):
-        y = lm.simulate(x[rng.choice(len(x), size=min(PREDICTIVE_RUNS, len(x)), replace=False)])
-        q = np.quantile(y, [0.025, 0.975], axis=0)
-        rows += [(case, name, float(y[:, j].mean()), float(y[:, j].std()), float(q[0, j]), float(q[1, j]),
-                  float(obs.values[case][j])) for j, name in enumerate(lm.OUTPUT_NAMES)]
-        plot_yearly_bands(row_axes, lm.YEARS, lm.OUTPUT_VARIABLES, lm.OUTPUT_UNITS, y.mean(axis=0), y.std(axis=0),
-                          obs.values[case], label=f"{case}: posterior predictive", truth_label="observed")
-    report.write_csv(out / "predictive.csv", ("id", "output", "mean", "sd", "q2.5", "q97.5", "observed"), rows)
-    fig.suptitle("posterior predictive +- 2 sd and the observations (LH calibrated on, NEE and LAI not)")
-    fig.tight_layout()
-    fig.savefig(out / "predictive.png", dpi=90)
-    report.plt.close(fig)
-    return ["predictive.csv", "predictive.png"]

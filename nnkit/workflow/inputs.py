@@ -11,13 +11,21 @@ The spec::
     LH_2006 = 1.5
 
 or, for correlated noise, ``outputs = ["LH_2006", ...]`` with ``noise_covariance = [[...], ...]`` (k x k, in that
-order). The observations table has the output columns and, optionally, an ``id`` column naming each row.
+order). An optional ``[conditions]`` table names columns that are known for each observation rather than
+calibrated (site descriptors, say): the ensemble varies them, each observation row gives its own, and the sampler
+is conditioned on them; its value is a width in the column's units, how far apart two rows may be and still inform
+each other (DBUQ's kernel width; MCMC takes them as inputs of its surrogate, the INN cannot take them)::
+
+    [conditions]          # known column = its width
+    latitude = 2.6
+
+The observations table has the output and condition columns and, optionally, an ``id`` column naming each row.
 """
 from __future__ import annotations
 
 import csv
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +37,8 @@ class InputError(ValueError):
 
 @dataclass(frozen=True)
 class Spec:
-    """Parameters with their uniform prior bounds (d,), observed outputs and their noise covariance (k, k)."""
+    """Parameters with their uniform prior bounds (d,), observed outputs and their noise covariance (k, k), and
+    the conditions known per observation with their widths (c,)."""
 
     path: Path
     parameters: tuple
@@ -37,6 +46,8 @@ class Spec:
     upper: np.ndarray
     outputs: tuple
     noise_covariance: np.ndarray
+    conditions: tuple = ()
+    condition_width: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def noise_sd(self):
@@ -64,10 +75,10 @@ def load_spec(path):
         raise InputError(f"{path}: no such spec file") from None
     except tomllib.TOMLDecodeError as err:
         raise InputError(f"{path}: not valid TOML ({err})") from None
-    unknown = set(raw) - {"parameters", "outputs", "noise_covariance"}
+    unknown = set(raw) - {"parameters", "outputs", "noise_covariance", "conditions"}
     if unknown:
         raise InputError(f"{path}: unknown key(s) {sorted(unknown)}; a spec has [parameters], [outputs] and, with a "
-                         "list of outputs, noise_covariance")
+                         "list of outputs, noise_covariance, and optionally [conditions]")
     parameters = raw.get("parameters")
     if not isinstance(parameters, dict) or not parameters:
         raise InputError(f"{path}: needs a [parameters] table of name = [lower, upper]")
@@ -79,8 +90,20 @@ def load_spec(path):
                              f"got {value!r}")
         bounds.append(value)
     outputs, covariance = _outputs_and_noise(path, raw)
+    conditions = raw.get("conditions", {})
+    if not isinstance(conditions, dict):
+        raise InputError(f"{path}: [conditions] must be a table of name = width")
+    for name, width in conditions.items():
+        if not _is_number(width) or not np.isfinite(width) or width <= 0:
+            raise InputError(f"{path}: condition {name!r}: the width must be a positive number; got {width!r}")
+    names = [*parameters, *outputs, *conditions]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise InputError(f"{path}: column(s) {twice} named in more than one of [parameters], [outputs] and "
+                         "[conditions]")
     bounds = np.array(bounds, dtype=float)
-    return Spec(path, tuple(parameters), bounds[:, 0], bounds[:, 1], outputs, covariance)
+    return Spec(path, tuple(parameters), bounds[:, 0], bounds[:, 1], outputs, covariance, tuple(conditions),
+                np.array(list(conditions.values()), dtype=float))
 
 
 def _is_number(value):
@@ -178,9 +201,19 @@ def check_ensemble(table, spec):
                          f"{spec.upper[col]:g}] ({int(outside.sum())} value(s) outside in all)")
 
 
-def check_observations(table):
-    """Every observation has every output."""
-    _check_finite(table, f"every observation needs all {len(table.columns)} outputs")
+def check_observations(table, spec=None, ensemble=None):
+    """Every observation has every column; its conditions (``spec.conditions``) lie within the ensemble's range."""
+    _check_finite(table, f"every observation needs all {len(table.columns)} columns")
+    if spec is None or not spec.conditions:
+        return
+    c = len(spec.conditions)
+    low, high = ensemble.values[:, -c:].min(axis=0), ensemble.values[:, -c:].max(axis=0)
+    outside = (table.values[:, -c:] < low) | (table.values[:, -c:] > high)
+    if outside.any():
+        row, col = map(int, np.argwhere(outside)[0])
+        raise InputError(f"{table.path}: column {spec.conditions[col]!r}, line {table.lines[row]}: "
+                         f"{table.values[row, -c + col]:g} lies outside the ensemble's range [{low[col]:g}, "
+                         f"{high[col]:g}], where it has no members to learn from")
 
 
 def _check_finite(table, why):

@@ -2,7 +2,11 @@
 in the parameters' own units, so one code path serves them all.
 
 Outputs and observations are whitened by the noise first, y -> L^-1 y with L L^T the noise covariance, so the
-noise is N(0, I) for every method and correlated noise needs nothing method-specific.
+noise is N(0, I) for every method and correlated noise needs nothing method-specific. Conditions (known per
+observation, e.g. site descriptors) are divided by their widths and follow the outputs: DBUQ is conditioned on
+them like on outputs (the width is its kernel's); for MCMC they are extra inputs of the surrogate, held fixed at
+each observation's values while the chains move the parameters. The INN cannot take them: its invertible map runs
+from the parameters to the outputs.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from ..core.scaling import BoxTransform
 from ..inference.bnn import SVGDRegressor
 from ..inference.dbuq import DBUQ
 from ..inference.flows import INNCalibrator
-from ..inference.posteriors import MCMCSampler, SurrogatePosterior, residual_correlation
+from ..inference.posteriors import FixedInputs, MCMCSampler, SurrogatePosterior, residual_correlation
 
 METHODS = ("dbuq", "inn", "mcmc")
 DEFAULT_ITERATIONS = {"dbuq": 3000, "inn": 3000, "mcmc": 2000,   # generator, INN, BNN surrogate training steps
@@ -24,9 +28,11 @@ def whitener(noise_covariance):
     return np.linalg.inv(np.linalg.cholesky(noise_covariance))
 
 
-def fit_sampler(method, theta, y_white, lower, upper, iterations=None, seed=0, device="cpu", progress=False):
+def fit_sampler(method, theta, y_white, lower, upper, iterations=None, seed=0, device="cpu", progress=False,
+                n_conditions=0):
     """Train ``method`` on parameters theta (n, d) and whitened outputs y_white (n, k) under a uniform prior on
-    [lower, upper]; returns the sampler. iterations: training steps (None: DEFAULT_ITERATIONS)."""
+    [lower, upper]; returns the sampler. iterations: training steps (None: DEFAULT_ITERATIONS). The last
+    n_conditions columns of y_white are conditions over their widths (see the module's docstring)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; got {method!r}")
     iterations = DEFAULT_ITERATIONS[method] if iterations is None else int(iterations)
@@ -37,10 +43,27 @@ def fit_sampler(method, theta, y_white, lower, upper, iterations=None, seed=0, d
     if method == "inn":
         return INNCalibrator(x_dim=theta.shape[1], y_dim=k, noise_sd=np.ones(k), box=box, n_iter=iterations,
                              **common).fit(theta, y_white)
+    k -= n_conditions
+    inputs, y_white = np.hstack([theta, y_white[:, k:]]), y_white[:, :k]
     n_fit = int(0.9 * len(theta))        # the last tenth measures how the surrogate's errors correlate
-    bnn = SVGDRegressor(n_iter=iterations, **common).fit(theta[:n_fit], y_white[:n_fit])
-    posterior = SurrogatePosterior(bnn, np.ones(k), box, residual_correlation(bnn, theta[n_fit:], y_white[n_fit:]))
-    return MCMCSampler(posterior, n_chains=64, n_steps=4000, n_adapt=1000, progress=progress)
+    bnn = SVGDRegressor(n_iter=iterations, **common).fit(inputs[:n_fit], y_white[:n_fit])
+    return SurrogateMCMC(bnn, box, residual_correlation(bnn, inputs[n_fit:], y_white[n_fit:]), n_conditions, progress)
+
+
+class SurrogateMCMC:
+    """Adaptive Metropolis (64 chains, 4000 steps) on a surrogate's likelihood of whitened outputs, with the last
+    n_conditions values of each observation held fixed as the surrogate's trailing inputs."""
+
+    def __init__(self, surrogate, box, correlation, n_conditions=0, progress=False):
+        self.surrogate, self.box, self.correlation = surrogate, box, correlation
+        self.n_conditions, self.progress = n_conditions, progress
+
+    def sample(self, y_white, n=1000, seed=0):
+        k = len(y_white) - self.n_conditions
+        surrogate = FixedInputs(self.surrogate, y_white[k:]) if self.n_conditions else self.surrogate
+        posterior = SurrogatePosterior(surrogate, np.ones(k), self.box, self.correlation)
+        sampler = MCMCSampler(posterior, n_chains=64, n_steps=4000, n_adapt=1000, progress=self.progress)
+        return sampler.sample(y_white[:k], n, seed)
 
 
 class Unwhitened:

@@ -27,6 +27,31 @@ def draw_rows(ids, draws):
     return [(obs_id, j, *map(float, x)) for obs_id, per_obs in zip(ids, draws) for j, x in enumerate(per_obs)]
 
 
+def check_netcdf_writer():
+    """Raise InputError (before anything is written) when xarray or its h5netcdf engine is missing."""
+    from .inputs import InputError
+
+    try:
+        import h5netcdf  # noqa: F401  (the engine xarray writes with)
+        import xarray  # noqa: F401
+    except ImportError:
+        raise InputError("--format netcdf needs xarray and h5netcdf (pip install 'nnkit[netcdf]')") from None
+
+
+def write_draws_netcdf(path, ids, draws, spec, attrs):
+    """Draws (m, n, d) as netCDF: one variable per parameter over (observation, draw), with the observation ids as
+    coordinate, each variable's prior bounds as attributes, and ``attrs`` (method, seed, command) on the file."""
+    import xarray
+
+    data = xarray.Dataset(
+        {name: (("observation", "draw"), draws[:, :, i], {"prior_lower": float(spec.lower[i]),
+                                                           "prior_upper": float(spec.upper[i])})
+         for i, name in enumerate(spec.parameters)},
+        coords={"observation": list(ids), "draw": np.arange(draws.shape[1])},
+        attrs={"title": "posterior draws from nnkit calibrate", **attrs})
+    data.to_netcdf(path, engine="h5netcdf")
+
+
 def summary_rows(ids, draws, names, lower, upper):
     """One row per observation and parameter: mean, sd, 2.5/50/97.5 % and the posterior sd over the prior sd
     (uniform prior: (upper - lower) / sqrt(12)); near 1: the data say little about the parameter."""
