@@ -140,3 +140,12 @@ def test_bad_ensemble_options_are_refused_before_anything_is_written(tmp_path, c
         assert not out.exists()
     err = capsys.readouterr().err
     assert "--n must be a positive integer" in err and "give one" in err and "holds no run to continue" in err
+
+
+def test_a_local_cluster_leaves_the_environment_of_this_process_as_it_was():
+    # Dask's nannies set OMP_NUM_THREADS=1 here for their workers; left set, every Jupyter kernel started later in
+    # this process ran its numerics on one thread (notebooks 3x slower after the chunk tests in one pytest run)
+    before = dict(os.environ)
+    with dask_client(workers=1) as client:
+        assert client.submit(os.getenv, "OMP_NUM_THREADS").result() == "1"  # the workers still get their setting
+    assert dict(os.environ) == before

@@ -130,9 +130,23 @@ def dask_client(workers=None, scheduler=None):
             yield client
         return
     workers = os.cpu_count() if workers is None else workers
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with environ_restored(), \
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         with Client(cluster) as client:
             yield client
+
+
+@contextlib.contextmanager
+def environ_restored():
+    """Put ``os.environ`` back as it was on exit. Dask's nannies set OMP_NUM_THREADS=1 (and more) in this process's
+    environment to pass it to their workers, and leave it there: every process started later (a Jupyter kernel, a
+    subprocess) would then run its numerics on one thread."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def check_out(out, resume, force):
