@@ -8,6 +8,8 @@ PIP    := $(BIN)/python -m pip
 STAMP  := $(VENV)/.installed
 DEVICE ?= auto
 PYTEST_ARGS ?=
+# pytest-xdist workers (auto: one per core), each single-threaded (tests/conftest.py); JOBS=0 runs in one process
+JOBS   ?= auto
 
 .PHONY: help install run test test-fast test-unit test-notebooks nbval lab student bench clean
 
@@ -32,16 +34,16 @@ run: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py --device $(DEVICE)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) --dist worksteal $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow and not notebook" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m "not slow and not notebook" $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest -m "not notebook" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m "not notebook" $(PYTEST_ARGS)
 
 test-notebooks: $(STAMP)
-	$(BIN)/python -m pytest -m notebook $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m notebook $(PYTEST_ARGS)
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:python notebooks/

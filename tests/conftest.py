@@ -1,5 +1,15 @@
-"""Shared fixtures: headless matplotlib, a fixed seed for every test, gpu tests skipped without CUDA."""
-import matplotlib
+"""Shared fixtures: headless matplotlib, a fixed seed for every test, gpu tests skipped without CUDA.
+
+Under pytest-xdist (`make test` runs one worker per core) each worker and the notebook kernels it starts use one
+CPU thread: two single-threaded processes on 2 cores finish the suite sooner than one process on two threads, whose
+small tensors spend much of their time synchronising threads."""
+import os
+
+if "PYTEST_XDIST_WORKER" in os.environ:  # before torch is imported; kernels started later inherit it
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")  # only in this process: notebook kernels keep their inline backend
 

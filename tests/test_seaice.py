@@ -155,7 +155,8 @@ def test_surrogate_beats_persistence_on_held_out_days(run):
     assert forecast.shape == (len(starts), 10, 32, 32) and np.all(forecast[:, :, ~run.mask] == 0)
     assert np.all(rmse < rmse_persistence), (rmse, rmse_persistence)
     again = seaice.SeaIceSurrogate(width=8, n_epochs=3, seed=0).fit(run, np.arange(1, steps_per_year - 1))
-    np.testing.assert_array_equal(again.forecast(run, starts[:2], 3), forecast[:2, :3])
+    # the same call: a forecast from fewer starts is another batch, which may round differently (one thread)
+    np.testing.assert_array_equal(again.forecast(run, starts, 10), forecast)
 
 
 def test_training_loss_local_global_and_unrolled(run):
