@@ -22,11 +22,47 @@ CELL_TIMEOUT_S = 900  # a stuck cell fails the run with its name instead of hang
 # bounds that stall at 5 minutes instead of 15. Not shorter: lesson 12's training cell takes 49 s on an idle 2-core
 # machine and went past 120 s in a full `make test` on a slow day.
 FAST_CELL_TIMEOUT_S = 300
+POLL_SLICE_S = 1.0  # the longest single wait for a kernel message (see _sliced_poll_kernel_manager)
 
 
 def notebook_paths():
     """The lesson notebooks in teaching order (notebooks/NN_topic.ipynb)."""
     return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def _sliced_poll_kernel_manager():
+    """A jupyter_client kernel manager whose clients wait for shell and IOPub messages in slices of POLL_SLICE_S.
+
+    One long zmq poll sometimes misses the wake-up of a message that has already arrived: a cell that creates
+    widgets then sits until the cell timeout expires and completes normally (jupyter/nbclient#312; it stalled two
+    FAST notebooks for 300 s each when two ran side by side). A slice ends with a fresh look at the socket, so
+    such a miss costs at most a slice."""
+    from queue import Empty
+
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from jupyter_client.channels import AsyncZMQSocketChannel
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import Type
+
+    class SlicedPollChannel(AsyncZMQSocketChannel):
+        async def get_msg(self, timeout=None):
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while True:
+                left = POLL_SLICE_S if deadline is None else max(0.0, deadline - time.monotonic())
+                try:
+                    return await super().get_msg(timeout=min(POLL_SLICE_S, left))
+                except Empty:
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise
+
+    class SlicedPollClient(AsyncKernelClient):
+        shell_channel_class = Type(SlicedPollChannel)
+        iopub_channel_class = Type(SlicedPollChannel)
+
+    class SlicedPollKernelManager(AsyncKernelManager):
+        client_factory = Type(SlicedPollClient)
+
+    return SlicedPollKernelManager
 
 
 def execute(path, out_path, fast, device="auto", seed=0):
@@ -41,7 +77,8 @@ def execute(path, out_path, fast, device="auto", seed=0):
     start = time.perf_counter()
     pm.execute_notebook(str(path), str(out_path), parameters={"FAST": fast, "DEVICE": device, "SEED": seed},
                         kernel_name=KERNEL, cwd=str(NOTEBOOKS), progress_bar=False,
-                        start_timeout=120, execution_timeout=FAST_CELL_TIMEOUT_S if fast else CELL_TIMEOUT_S)
+                        start_timeout=120, execution_timeout=FAST_CELL_TIMEOUT_S if fast else CELL_TIMEOUT_S,
+                        kernel_manager_class=_sliced_poll_kernel_manager())
     return time.perf_counter() - start
 
 
