@@ -17,10 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 KERNEL = "python3"
 CELL_TIMEOUT_S = 900  # a stuck cell fails the run with its name instead of hanging it
-# FAST cells take seconds to a minute. nbclient sometimes receives the reply of a cell that creates ipywidgets only
-# when the cell timeout expires (jupyter/nbclient#312), and the cell then completes normally; a short FAST timeout
-# bounds that stall at 5 minutes instead of 15. Not shorter: lesson 12's training cell takes 49 s on an idle 2-core
-# machine and went past 120 s in a full `make test` on a slow day.
+# FAST cells take seconds to a minute, so a stuck one fails sooner. Not shorter: lesson 12's training cell takes 49 s
+# on an idle 2-core machine and went past 120 s in a full `make test` on a slow day.
 FAST_CELL_TIMEOUT_S = 300
 POLL_SLICE_S = 1.0  # the longest single wait for a kernel message (see _sliced_poll_kernel_manager)
 
