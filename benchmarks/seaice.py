@@ -12,10 +12,10 @@
    window (targets: within [0.7, 3], never negative, rising). Not in 5-day blocks: there the truth's own beta jumps
    between about 0.7 and 9.5 as random cracks cross the window and heal (printed), which no forecast can follow;
    a month holds several cracks, so its spectrum is steady.
---global-weight and --unroll set the training loss (SeaIceSurrogate's global_weight and n_unroll), --architecture
-the network (the UNet, or the FixUp ResNet).
+--global-weight, --unroll and --input-noise set the training loss (SeaIceSurrogate's global_weight, n_unroll and
+input_noise), --architecture the network (the UNet, or the FixUp ResNet).
 Run: python benchmarks/seaice.py [--device cpu|cuda] [--only fast|full] [--global-weight L] [--unroll K]
-                                 [--architecture unet|resnet]
+                                 [--input-noise S] [--architecture unet|resnet]
 """
 import argparse
 import time
@@ -39,13 +39,14 @@ def betas(fields, n, block):
                      for b in range(0, len(fields) - block + 1, block)])
 
 
-def one(name, n, width, epochs, device, global_weight, n_unroll, architecture):
+def one(name, n, width, epochs, device, global_weight, n_unroll, input_noise, architecture):
     start = time.perf_counter()
     run = seaice.simulate(3, n, seed=0)
     simulate_seconds = time.perf_counter() - start
     year = run.steps_per_year
     model = seaice.SeaIceSurrogate(width=width, architecture=architecture, n_epochs=epochs,
-                                   global_weight=global_weight, n_unroll=n_unroll, seed=0, device=device)
+                                   global_weight=global_weight, n_unroll=n_unroll, input_noise=input_noise, seed=0,
+                                   device=device)
     model.fit(run, np.arange(1, 2 * year - n_unroll))
     starts = np.arange(2 * year, 3 * year - N_LEADS - 1, 10)
     truth = np.stack([run.thickness[s + 1:s + N_LEADS + 1] for s in starts])
@@ -56,7 +57,7 @@ def one(name, n, width, epochs, device, global_weight, n_unroll, architecture):
     climatology = np.stack([clim_year[(s + 1 + np.arange(N_LEADS)) % year] for s in starts])
     rmse_c, _ = seaice.forecast_skill(climatology, truth, run.mask)
     print(f"{name}: {architecture} on {n}x{n}, width {width}, {epochs} epochs on {2 * year - 1 - n_unroll} steps, "
-          f"global_weight {global_weight}, n_unroll {n_unroll}")
+          f"global_weight {global_weight}, n_unroll {n_unroll}, input_noise {input_noise}")
     print(f"   simulate 3 years {simulate_seconds:.1f} s; train {model.history['seconds']:.1f} s on {device}")
     for k in (1, 10, 30, 60, 120):
         print(f"   lead {k / 2:4.1f} d RMSE network {rmse[k - 1]:.3f} m, persistence {rmse_p[k - 1]:.3f} m, "
@@ -87,6 +88,7 @@ def main():
     parser.add_argument("--only", choices=sorted(SETTINGS), help="run one setting only")
     parser.add_argument("--global-weight", type=float, default=0.0, help="weight of the domain-mean loss term")
     parser.add_argument("--unroll", type=int, default=1, help="autoregressive steps in the training loss")
+    parser.add_argument("--input-noise", type=float, default=0.0, help="training input noise, in increment sd")
     parser.add_argument("--architecture", choices=("unet", "resnet"), default="unet")
     args = parser.parse_args()
     device = get_device(args.device)
@@ -94,7 +96,7 @@ def main():
     for name, setting in SETTINGS.items():
         if args.only in (None, name):
             one(name, **setting, device=device, global_weight=args.global_weight, n_unroll=args.unroll,
-                architecture=args.architecture)
+                input_noise=args.input_noise, architecture=args.architecture)
 
 
 if __name__ == "__main__":

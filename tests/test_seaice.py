@@ -184,6 +184,27 @@ def test_training_loss_local_global_and_unrolled(run):
     assert isinstance(resnet.net, seaice.SeaIceResNet) and np.all(np.isfinite(resnet.history["train_loss"]))
 
 
+def test_input_noise_shifts_the_starting_state_and_keeps_the_targets(run):
+    """With input_noise the rollout starts from the true states at t and t - 1 shifted by the same seeded Gaussian
+    field (sd input_noise x the increment's sd, zero on land); the errors are still taken against the truth."""
+    model = seaice.SeaIceSurrogate(width=4, n_epochs=1, input_noise=2.0, seed=0).fit(run, np.arange(1, 40))
+    h, f, mask = model._tensors(run)
+    t = torch.tensor([5, 17, 30])
+    ocean = torch.as_tensor(run.mask)
+    shift = torch.randn(h[t].shape, generator=torch.Generator().manual_seed(3)) * mask[0]
+    shift = shift * 2.0 * model.inc_sd / model.h_sd
+    with torch.no_grad():
+        step = model._step(h[t] + shift, h[t - 1] + shift, f[t], f[t + 1], mask)
+        error = ((step - h[t + 1]) * model.h_sd / model.inc_sd)[:, ocean]
+        loss = model._rollout_loss(h, f, mask, t, torch.Generator().manual_seed(3))
+        assert float(loss) == pytest.approx(float((error**2).mean()), rel=1e-5)
+        assert float(model._rollout_loss(h, f, mask, t)) != pytest.approx(float(loss), rel=1e-3)
+    again = seaice.SeaIceSurrogate(width=4, n_epochs=1, input_noise=2.0, seed=0).fit(run, np.arange(1, 40))
+    assert again.history["train_loss"] == model.history["train_loss"]
+    with pytest.raises(ValueError, match="input_noise"):
+        seaice.SeaIceSurrogate(input_noise=-1.0)
+
+
 def test_forecast_stays_within_the_simulators_bounds(run):
     """Fed back, each step is clipped to [0, H_MAX_M] m as in the simulator, however large the predicted increment."""
     model = seaice.SeaIceSurrogate(width=4, n_epochs=1, seed=0).fit(run, np.arange(1, 40))

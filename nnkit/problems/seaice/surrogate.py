@@ -12,6 +12,9 @@ With n_unroll = k > 1 the model is trained through its own rollout: from the tru
 each step fed its own previous output, and the loss is the mean over the k steps of the state errors (in increment
 sd units, so k = 1 is the one-step loss). Gradients flow through the whole rollout, so the network learns to
 correct the errors it feeds itself, the usual remedy for rollouts that drift out of the training distribution.
+With input_noise = s > 0 the true state the rollout starts from (at t and t - 1 alike) is shifted by Gaussian
+noise of sd s x the increment's sd on every ocean cell, while the targets stay true: the network learns to remove
+texture it did not see in the data, as a rollout must remove the errors it made (Sanchez-Gonzalez et al. 2020).
 """
 from __future__ import annotations
 
@@ -42,14 +45,16 @@ class SeaIceSurrogate:
     """fit(run, steps) trains on the steps t in ``steps`` (indices into the run, t >= 1, t + n_unroll < T);
     forecast(run, starts, n_leads) rolls out from each start. architecture: "unet" (``SeaIceUNet``) or "resnet"
     (``SeaIceResNet``, FixUp), both of ``width`` channels; ``partial=False`` uses plain convolutions.
-    global_weight (>= 0) and n_unroll (steps of the training rollout): the loss of the module docstring."""
+    global_weight (>= 0), n_unroll (steps of the training rollout) and input_noise (>= 0, in increment sd): the
+    loss of the module docstring."""
 
     def __init__(self, width=16, partial=True, architecture="unet", n_epochs=10, batch_size=16, lr=2e-3,
-                 global_weight=0.0, n_unroll=1, seed=0, device="cpu", progress=False):
+                 global_weight=0.0, n_unroll=1, input_noise=0.0, seed=0, device="cpu", progress=False):
         self.width = check_positive(width, "width", integer=True)
         self.architecture = check_choice(architecture, "architecture", ARCHITECTURES)
         self.global_weight = check_nonnegative(global_weight, "global_weight")
         self.n_unroll = check_positive(n_unroll, "n_unroll", integer=True)
+        self.input_noise = check_nonnegative(input_noise, "input_noise")
         self.partial = bool(partial)
         self.n_epochs = check_positive(n_epochs, "n_epochs", integer=True)
         self.batch_size = check_positive(batch_size, "batch_size", integer=True)
@@ -108,13 +113,14 @@ class SeaIceSurrogate:
         n_batches = int(np.ceil(len(steps) / self.batch_size))
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, self.lr, total_steps=self.n_epochs * n_batches)
         rng = np.random.default_rng(self.seed)
+        noise = torch.Generator(device=self.device).manual_seed(self.seed) if self.input_noise > 0 else None
         self.history = new_history()
         start = time.perf_counter()
         self.net.train()
         for epoch in with_progress(range(self.n_epochs), self.architecture, self.progress):
             total = 0.0
             for batch in np.array_split(rng.permutation(steps), n_batches):
-                loss = self._rollout_loss(h, f, mask, torch.as_tensor(batch, device=self.device))
+                loss = self._rollout_loss(h, f, mask, torch.as_tensor(batch, device=self.device), noise)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -136,11 +142,16 @@ class SeaIceSurrogate:
         """h (B, H, W) in normalised units clipped to [0, H_MAX_M] m, as the simulator clips, and land at zero."""
         return torch.clamp(h, min=-self.h_mean / self.h_sd, max=(H_MAX_M - self.h_mean) / self.h_sd) * mask[0]
 
-    def _rollout_loss(self, h, f, mask, t):
-        """Local + global_weight x global squared error, averaged over n_unroll steps from the true states at t."""
+    def _rollout_loss(self, h, f, mask, t, noise=None):
+        """Local + global_weight x global squared error, averaged over n_unroll steps from the true states at t
+        (shifted by input_noise, drawn from the torch.Generator ``noise``, when one is given)."""
         to_increment_sd = self.h_sd / self.inc_sd
         n_ocean = mask.sum()
         h_now, h_prev, loss = h[t], h[t - 1], 0.0
+        if noise is not None:
+            shift = torch.randn(h_now.shape, generator=noise, device=self.device) * mask[0]
+            shift = shift * (self.input_noise / to_increment_sd)
+            h_now, h_prev = h_now + shift, h_prev + shift
         for j in range(self.n_unroll):
             h_next = self._step(h_now, h_prev, f[t + j], f[t + j + 1], mask)
             error = (h_next - h[t + j + 1]) * to_increment_sd          # (B, H, W), zero on land
