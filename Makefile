@@ -10,6 +10,7 @@ DEVICE ?= auto
 PYTEST_ARGS ?=
 # pytest-xdist workers (auto: one per core), each single-threaded (tests/conftest.py); JOBS=0 runs in one process
 JOBS   ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist worksteal
 
 .PHONY: help install run test test-fast test-unit test-notebooks nbval lab student bench clean
 
@@ -34,16 +35,16 @@ run: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py --device $(DEVICE)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --dist worksteal $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m "not slow and not notebook" $(PYTEST_ARGS)
+	$(PYTEST) -m "not slow and not notebook" $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m "not notebook" $(PYTEST_ARGS)
+	$(PYTEST) -m "not notebook" $(PYTEST_ARGS)
 
 test-notebooks: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --dist worksteal -m notebook $(PYTEST_ARGS)
+	$(PYTEST) -m notebook $(PYTEST_ARGS)
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:python notebooks/
