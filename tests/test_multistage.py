@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from nnkit.core.nets import mlp
+from nnkit.spectral.fourier import spectrum_sine_layer
 from nnkit.spectral.multistage import MultiStageNN, lbfgs
 
 
@@ -165,3 +166,31 @@ def test_threads_argument():
     assert MultiStageNN(widths=(4,), n_iter=1, lbfgs_iter=1, threads=None).fit(*data).history["threads"] == \
         torch.get_num_threads()
     assert MultiStageNN(widths=(4,), n_iter=1, lbfgs_iter=1, threads=1).fit(*data).history["threads"] == 1
+
+
+def test_spectrum_sine_layer_starts_at_the_strongest_modes_with_their_phases():
+    n = 64
+    h = np.linspace(-1, 1, n)
+    k2, k5 = 2 * (n - 1) / (2 * n), 5 * (n - 1) / (2 * n)  # FFT bins 2 and 5, in cycles per unit of h
+    first, second = np.cos(2 * np.pi * k2 * (h + 1) + 0.3), np.cos(2 * np.pi * k5 * (h + 1) - 1.0)
+    layer = spectrum_sine_layer(0.4 * first + 1.0 * second + 2.0, width=3)
+    with torch.no_grad():
+        units = layer(torch.from_numpy(h[:, None])).numpy()
+    np.testing.assert_allclose(units[:, 0], second, atol=1e-10)  # the stronger mode comes first
+    np.testing.assert_allclose(units[:, 1], first, atol=1e-10)
+    grid = np.meshgrid(h, h, indexing="ij")
+    layer_2d = spectrum_sine_layer(np.cos(2 * np.pi * (k2 * (grid[0] + 1) + k5 * (grid[1] + 1))), width=1)
+    np.testing.assert_allclose(layer_2d.linear.weight.detach().numpy(), [[2 * np.pi * k2, 2 * np.pi * k5]])
+
+
+def test_spectrum_first_layer_fits_a_2d_field_better_than_kappa_at_the_same_budget():
+    m = 24
+    coords = 2 * np.pi * np.arange(m) / m
+    xx, yy = np.meshgrid(coords, coords, indexing="ij")
+    field = np.sin(3 * xx + yy) + 0.5 * np.cos(2 * xx - 5 * yy) + 0.3 * np.sin(7 * yy) + 0.2 * np.cos(6 * xx + 4 * yy)
+    x, y = np.stack([xx, yy], axis=-1).reshape(-1, 2), field.reshape(-1, 1)
+    errors = {rule: MultiStageNN(widths=(16,), n_iter=100, lbfgs_iter=150, first_layer=rule).fit(
+        x, y, grid_shape=(m, m)).history["error"][-1] for rule in ("kappa", "spectrum")}
+    assert errors["spectrum"] < 0.1 * errors["kappa"], errors
+    with pytest.raises(ValueError, match="first_layer"):
+        MultiStageNN(first_layer="random")

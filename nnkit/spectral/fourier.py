@@ -48,6 +48,31 @@ class SineLayer(nn.Module):
         return torch.sin(self.kappa * (x @ self.linear.weight.T) + self.linear.bias)
 
 
+def spectrum_sine_layer(values, width, length=2.0):
+    """A ``SineLayer`` whose units start at the strongest Fourier modes of ``values`` (Ng, Wang & Lai 2024).
+
+    values: samples on a uniform grid, shape (n,) or (n1, n2, ...), whose points span [-1, 1] along every axis
+    (``length`` is that span); width: number of units. Unit j starts as sin(w_j . h + b_j) = cos(2 pi k_j . (h + 1)
+    + phase_j) with k_j (cycles per unit of h) and phase_j the j-th largest mode of the FFT (the mean excluded), so
+    the layer starts holding the modes the residue has, in place of random rows scaled by one kappa. Units beyond
+    the grid's number of modes keep their Xavier start.
+    """
+    values = as_float_array(values, "values")
+    check_positive(width, "width", integer=True)
+    check_positive(length, "length")
+    spectrum = np.fft.rfftn(values - values.mean())
+    axes = [np.fft.fftfreq(n, d=length / (n - 1)) for n in values.shape[:-1]]
+    axes.append(np.fft.rfftfreq(values.shape[-1], d=length / (values.shape[-1] - 1)))
+    order = np.argsort(np.abs(spectrum).ravel(), kind="stable")[::-1][:width]
+    index = np.unravel_index(order, spectrum.shape)
+    k = np.stack([axis[i] for axis, i in zip(axes, index)], axis=1)  # (units, d), cycles per unit of h
+    layer = SineLayer(values.ndim, width).double()
+    with torch.no_grad():
+        layer.linear.weight[:len(k)] = torch.from_numpy(2 * np.pi * k)
+        layer.linear.bias[:len(k)] = torch.from_numpy(2 * np.pi * k.sum(axis=1) + np.angle(spectrum[index]) + np.pi / 2)
+    return layer
+
+
 def feature_kernel(v1, v2, B):
     """Kernel of the Fourier-feature map, K = gamma(v1) gamma(v2)^T / m = mean_j cos(2 pi b_j . (v1 - v2)).
 

@@ -19,8 +19,8 @@ from torch.nn.utils import parameters_to_vector, vector_to_parameters
 from ..core.nets import mlp, torch_threads, train_full_batch
 from ..core.runtime import get_device, seeded
 from ..core.training import check_fitted, new_history, record
-from ..core.validation import as_float_array, check_positive, check_same_rows
-from .fourier import SineLayer, dominant_frequency, kappa_for_frequency
+from ..core.validation import as_float_array, check_choice, check_positive, check_same_rows
+from .fourier import SineLayer, dominant_frequency, kappa_for_frequency, spectrum_sine_layer
 
 
 def lbfgs(model, loss_fn, max_iter, history_size=50):
@@ -53,7 +53,10 @@ class MultiStageNN:
     widths: hidden width of each stage (its length is the most stages ``fit`` may use); depth: hidden layers per
     stage; n_iter: Adam steps per stage, then lbfgs_iter L-BFGS iterations; lr: Adam learning rate; seed: fixes
     every stage's start; frequency_cap: None, or the most a stage's frequency may be as a fraction of its training
-    grid's Nyquist frequency (a guard against stages that oscillate between the points); dense_from: the first
+    grid's Nyquist frequency (a guard against stages that oscillate between the points); first_layer: "kappa" (Wang &
+    Lai: stage 0 tanh, later stages a sine layer of Xavier rows scaled by kappa) or "spectrum" (Ng, Wang & Lai 2024:
+    every stage's sine layer starts at its residue's strongest Fourier modes, ``spectrum_sine_layer``; in 2-D it
+    fits far better per stage); dense_from: the first
     stage that trains on the denser points passed to ``fit`` (if any); threads: CPU threads torch may use while
     fitting (1, the default, is 2-3x faster than 2 for networks this small on a 2-core CPU; None keeps torch's).
     After ``fit``, ``history`` has one entry per stage: "step" (the stage), "train_loss" (its final mean squared
@@ -65,7 +68,7 @@ class MultiStageNN:
     """
 
     def __init__(self, widths=(20, 20, 30, 30), depth=3, n_iter=2000, lbfgs_iter=4000, lr=1e-3, seed=0,
-                 frequency_cap=None, dense_from=2, device="cpu", threads=1, progress=False):
+                 frequency_cap=None, first_layer="kappa", dense_from=2, device="cpu", threads=1, progress=False):
         self.widths = tuple(check_positive(w, "widths[i]", integer=True) for w in widths)
         if not self.widths:
             raise ValueError("widths must list at least one stage width")
@@ -78,6 +81,7 @@ class MultiStageNN:
             raise ValueError(f"frequency_cap must be None or a fraction in (0, 1] of the Nyquist frequency; "
                              f"got {frequency_cap}")
         self.frequency_cap = frequency_cap
+        self.first_layer = check_choice(first_layer, "first_layer", ("kappa", "spectrum"))
         self.dense_from = check_positive(dense_from, "dense_from", integer=True)
         self.threads = None if threads is None else check_positive(threads, "threads", integer=True)
 
@@ -135,7 +139,10 @@ class MultiStageNN:
                     freq = min(freq, self.frequency_cap * (min(grid_shape) - 1) / 4)
                 kappa = kappa_for_frequency(max(freq, 0.5), x.shape[1], width)
             with seeded(self.seed + stage):
-                first = None if stage == 0 else SineLayer(x.shape[1], width, kappa)
+                if self.first_layer == "spectrum":
+                    first = spectrum_sine_layer(residue[:, 0].reshape(grid_shape), width)
+                else:
+                    first = None if stage == 0 else SineLayer(x.shape[1], width, kappa)
                 net = mlp(x.shape[1], y.shape[1], width, self.depth, "tanh", first_layer=first,
                           dtype=torch.float64).to(self.device)
             target = torch.tensor(residue / eps, dtype=torch.float64, device=self.device)
