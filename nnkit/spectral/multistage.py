@@ -53,11 +53,11 @@ class MultiStageNN:
     widths: hidden width of each stage (its length is the most stages ``fit`` may use); depth: hidden layers per
     stage; n_iter: Adam steps per stage, then lbfgs_iter L-BFGS iterations; lr: Adam learning rate; seed: fixes
     every stage's start; frequency_cap: None, or the most a stage's frequency may be as a fraction of its training
-    grid's Nyquist frequency (a guard against stages that oscillate between the points); first_layer: "kappa" (Wang &
-    Lai: stage 0 tanh, later stages a sine layer of Xavier rows scaled by kappa) or "spectrum" (Ng, Wang & Lai 2024:
-    every stage's sine layer starts at its residue's strongest Fourier modes, ``spectrum_sine_layer``; in 2-D it
-    fits far better per stage); dense_from: the first
-    stage that trains on the denser points passed to ``fit`` (if any); threads: CPU threads torch may use while
+    grid's Nyquist frequency (a guard against stages that oscillate between the points; kappa rule only);
+    first_layer: "kappa" (Wang & Lai: stage 0 tanh, later stages a sine layer of Xavier rows scaled by kappa) or
+    "spectrum" (Ng, Wang & Lai 2024: every stage's sine layer starts at its residue's strongest Fourier modes,
+    ``spectrum_sine_layer``; in 2-D it fits far better per stage); dense_from: the first stage that trains on the
+    denser points passed to ``fit`` (if any); threads: CPU threads torch may use while
     fitting (1, the default, is 2-3x faster than 2 for networks this small on a 2-core CPU; None keeps torch's).
     After ``fit``, ``history`` has one entry per stage: "step" (the stage), "train_loss" (its final mean squared
     error on its scaled residue), "error" (relative L2 of the sum so far on the points the stage trained on),
@@ -137,7 +137,8 @@ class MultiStageNN:
                 freq = dominant_frequency(residue[:, 0].reshape(grid_shape), length=2.0)
                 if self.frequency_cap is not None:  # a fraction of the Nyquist frequency of the coarsest axis
                     freq = min(freq, self.frequency_cap * (min(grid_shape) - 1) / 4)
-                kappa = kappa_for_frequency(max(freq, 0.5), x.shape[1], width)
+                kappa = (1.0 if self.first_layer == "spectrum"  # its rows carry the frequencies themselves
+                         else kappa_for_frequency(max(freq, 0.5), x.shape[1], width))
             with seeded(self.seed + stage):
                 if self.first_layer == "spectrum":
                     first = spectrum_sine_layer(residue[:, 0].reshape(grid_shape), width)
