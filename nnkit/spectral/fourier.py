@@ -60,9 +60,7 @@ def spectrum_sine_layer(values, width, length=2.0):
     values = as_float_array(values, "values")
     check_positive(width, "width", integer=True)
     check_positive(length, "length")
-    spectrum = np.fft.rfftn(values - values.mean())
-    axes = [np.fft.fftfreq(n, d=length / (n - 1)) for n in values.shape[:-1]]
-    axes.append(np.fft.rfftfreq(values.shape[-1], d=length / (values.shape[-1] - 1)))
+    spectrum, axes = _modes(values, [length / (n - 1) for n in values.shape])  # the grid's ends are at -1 and 1
     order = np.argsort(np.abs(spectrum).ravel(), kind="stable")[::-1][:width]
     index = np.unravel_index(order, spectrum.shape)
     k = np.stack([axis[i] for axis, i in zip(axes, index)], axis=1)  # (units, d), cycles per unit of h
@@ -153,6 +151,15 @@ def fit_image(image, encoding="fourier", scale=10.0, n_features=128, width=128, 
             "prediction": pred, "loss": np.array(losses)}
 
 
+def _modes(values, spacings):
+    """rfftn of values minus their mean, and per axis the frequency of each mode (cycles per unit); spacings: the
+    grid step along each axis."""
+    spectrum = np.fft.rfftn(values - values.mean())
+    axes = [np.fft.fftfreq(n, d=step) for n, step in zip(values.shape[:-1], spacings)]
+    axes.append(np.fft.rfftfreq(values.shape[-1], d=spacings[-1]))
+    return spectrum, axes
+
+
 def dominant_frequency(values, length=1.0):
     """Frequency of the largest non-constant Fourier mode of values on a uniform grid, in cycles per unit length.
 
@@ -161,10 +168,8 @@ def dominant_frequency(values, length=1.0):
     """
     values = as_float_array(values, "values")
     check_positive(length, "length")
-    spectrum = np.abs(np.fft.rfftn(values - values.mean()))
-    axes = [np.fft.fftfreq(n, d=length / n) for n in values.shape[:-1]]
-    axes.append(np.fft.rfftfreq(values.shape[-1], d=length / values.shape[-1]))
-    index = np.unravel_index(np.argmax(spectrum), spectrum.shape)
+    spectrum, axes = _modes(values, [length / n for n in values.shape])
+    index = np.unravel_index(np.argmax(np.abs(spectrum)), spectrum.shape)
     return float(np.sqrt(sum(axis[i] ** 2 for axis, i in zip(axes, index))))
 
 

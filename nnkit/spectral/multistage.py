@@ -130,18 +130,19 @@ class MultiStageNN:
             h = self._to_h(x)
             residue = y - self._sum_of_stages(h)
             eps = float(np.sqrt(np.mean(residue**2)))
+            residue_grid = residue[:, 0].reshape(grid_shape)
             width = self.widths[stage]
             if stage == 0:
                 freq, kappa = 0.0, 1.0
             else:
-                freq = dominant_frequency(residue[:, 0].reshape(grid_shape), length=2.0)
+                freq = dominant_frequency(residue_grid, length=2.0)
                 if self.frequency_cap is not None:  # a fraction of the Nyquist frequency of the coarsest axis
                     freq = min(freq, self.frequency_cap * (min(grid_shape) - 1) / 4)
                 kappa = (1.0 if self.first_layer == "spectrum"  # its rows carry the frequencies themselves
                          else kappa_for_frequency(max(freq, 0.5), x.shape[1], width))
             with seeded(self.seed + stage):
                 if self.first_layer == "spectrum":
-                    first = spectrum_sine_layer(residue[:, 0].reshape(grid_shape), width)
+                    first = spectrum_sine_layer(residue_grid, width)
                 else:
                     first = None if stage == 0 else SineLayer(x.shape[1], width, kappa)
                 net = mlp(x.shape[1], y.shape[1], width, self.depth, "tanh", first_layer=first,
