@@ -13,8 +13,10 @@
 5. 2-D: the notebook's stream function (48^2 grid), fitted on its own grid and on the band-limited field upsampled
    to 96^2 (``spectral_upsample``): per stage, the error on the training grid and at 20,000 held-out points of the
    192^2 grid that lie on neither (target: the held-out error falls with every stage, to <= 1e-4 after 4 stages,
-   within 10 minutes in full mode); on the upsampled grid both first layers: Wang & Lai's kappa-scaled rows and
-   rows started at the residue's strongest Fourier modes (Ng, Wang & Lai 2024).
+   within 10 minutes in full mode); on the upsampled grid three first layers: Wang & Lai's kappa-scaled rows, rows
+   started at the residue's strongest Fourier modes (Ng, Wang & Lai 2024), and fixed cosine and sine features of its
+   128 strongest modes, also with the modes capped at half the grid's Nyquist frequency (the band the 48^2 data
+   holds).
 """
 import time
 
@@ -126,14 +128,16 @@ def stream_function_2d(n=48, n_held_out=20_000):
     pick = np.random.default_rng(0).choice(between.sum(), n_held_out, replace=False)
     x_held_out, y_held_out = on_grid(4 * n)[between.ravel()][pick], finest[between][pick][:, None]
     print(f"\n[5] 2-D stream function (Re 2000, t = 2) on {n}^2, 4 stages of width 30, 1000 Adam + 2000 L-BFGS "
-          "each; held out: 20,000 points between the grids' points")
-    for m, rule in ((n, "kappa"), (2 * n, "kappa"), (2 * n, "spectrum")):
+          "each, 2 threads; held out: 20,000 points between the grids' points")
+    for m, rule, cap in ((n, "kappa", None), (2 * n, "kappa", None), (2 * n, "spectrum", None),
+                         (2 * n, "fourier", None), (2 * n, "fourier", 0.5)):
         field = flow.psi if m == n else spectral_upsample(flow.psi, m)
-        model, seconds = timed(lambda: MultiStageNN(widths=(30,) * 4, n_iter=1000, lbfgs_iter=2000, first_layer=rule)
+        model, seconds = timed(lambda: MultiStageNN(widths=(30,) * 4, n_iter=1000, lbfgs_iter=2000, first_layer=rule,
+                                                    frequency_cap=cap, threads=2)
                                .fit(on_grid(m), field.reshape(-1, 1), grid_shape=(m, m), x_held_out=x_held_out,
                                     y_held_out=y_held_out))
         grid = f"{m}^2 grid{' (upsampled)' if m > n else ''}"
-        print(f"    trained on the {grid}, first layer {rule!r}, in {seconds:.0f} s")
+        print(f"    trained on the {grid}, first layer {rule!r}, frequency cap {cap}, in {seconds:.0f} s")
         print_stages(model)
 
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from nnkit.core.nets import mlp
-from nnkit.spectral.fourier import spectrum_sine_layer
+from nnkit.spectral.fourier import spectrum_features, spectrum_sine_layer, strongest_modes
 from nnkit.spectral.multistage import MultiStageNN, lbfgs
 
 
@@ -194,3 +194,51 @@ def test_spectrum_first_layer_fits_a_2d_field_better_than_kappa_at_the_same_budg
     assert errors["spectrum"] < 0.1 * errors["kappa"], errors
     with pytest.raises(ValueError, match="first_layer"):
         MultiStageNN(first_layer="random")
+
+
+def test_spectrum_features_are_the_strongest_modes_and_span_any_phase():
+    n = 64
+    h = np.linspace(-1, 1, n)
+    k2, k5 = 2 * (n - 1) / (2 * n), 5 * (n - 1) / (2 * n)  # FFT bins 2 and 5, in cycles per unit of h
+    signal = 0.4 * np.cos(2 * np.pi * k2 * h + 0.3) + np.sin(2 * np.pi * k5 * h - 1.0) + 2.0
+    features = spectrum_features(signal, n_modes=2)
+    np.testing.assert_allclose(features.B.numpy(), [[k5], [k2]])  # the stronger mode first
+    with torch.no_grad():
+        columns = features(torch.from_numpy(h[:, None])).numpy()
+    design = np.column_stack([columns, np.ones(n)])
+    fit = design @ np.linalg.lstsq(design, signal, rcond=None)[0]
+    np.testing.assert_allclose(fit, signal, atol=1e-10)  # cosine and sine of each mode: any phase, no training
+
+
+def test_strongest_modes_cap_keeps_modes_below_the_fraction_of_nyquist():
+    n = 64
+    h = np.linspace(-1, 1, n)
+    step = 2 / (n - 1)
+    low, high = 4 / (n * step), 24 / (n * step)  # FFT bins 4 and 24 (Nyquist is bin 32)
+    signal = 0.1 * np.cos(2 * np.pi * low * h) + np.cos(2 * np.pi * high * h)
+    assert strongest_modes(signal, 1)[0][0, 0] == pytest.approx(high)
+    capped, _ = strongest_modes(signal, 3, cap=0.5)
+    assert capped[0, 0] == pytest.approx(low) and np.all(np.abs(capped) <= 0.5 / (2 * step))
+    for bad in (0, 1.5):
+        with pytest.raises(ValueError, match="cap"):
+            strongest_modes(signal, 1, cap=bad)
+
+
+def test_fourier_first_layer_fits_between_the_points_with_its_features_fixed():
+    m = 24
+    coords = 2 * np.pi * np.arange(m) / m
+    centres = coords + np.pi / m  # between the grid points
+    field = lambda a, b: np.exp(np.sin(a) + 0.5 * np.cos(2 * b)) + 0.2 * np.sin(3 * a - 2 * b) ** 3  # noqa: E731
+    points = lambda c: np.stack(np.meshgrid(c, c, indexing="ij"), axis=-1).reshape(-1, 2)  # noqa: E731
+    x, x_mid = points(coords), points(centres)
+    y, y_mid = field(x[:, :1], x[:, 1:]), field(x_mid[:, :1], x_mid[:, 1:])
+    held_out = {}
+    for rule in ("kappa", "fourier"):
+        model = MultiStageNN(widths=(16,), n_iter=100, lbfgs_iter=150, first_layer=rule, modes=16).fit(
+            x, y, grid_shape=(m, m), x_held_out=x_mid, y_held_out=y_mid)
+        held_out[rule] = model.history["held_out_error"][-1]
+    assert held_out["fourier"] < 0.1 * held_out["kappa"] and held_out["fourier"] < 0.02, held_out
+    features = model.stages[0][0][0]
+    np.testing.assert_allclose(features.B.numpy(), strongest_modes(y.reshape(m, m), 16)[0])  # untouched by training
+    with pytest.raises(ValueError, match="depth >= 2"):
+        MultiStageNN(first_layer="fourier", depth=1)

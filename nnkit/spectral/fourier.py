@@ -48,27 +48,60 @@ class SineLayer(nn.Module):
         return torch.sin(self.kappa * (x @ self.linear.weight.T) + self.linear.bias)
 
 
-def spectrum_sine_layer(values, width, length=2.0):
+def spectrum_sine_layer(values, width, length=2.0, cap=None):
     """A ``SineLayer`` whose units start at the strongest Fourier modes of ``values`` (Ng, Wang & Lai 2024).
 
     values: samples on a uniform grid, shape (n,) or (n1, n2, ...), whose points span [-1, 1] along every axis
-    (``length`` is that span); width: number of units. Unit j starts as sin(w_j . h + b_j) = cos(2 pi k_j . (h + 1)
+    (``length`` is that span); width: number of units; cap: None, or the most any mode's frequency may be along an
+    axis, as a fraction of that axis's Nyquist frequency. Unit j starts as sin(w_j . h + b_j) = cos(2 pi k_j . (h + 1)
     + phase_j) with k_j (cycles per unit of h) and phase_j the j-th largest mode of the FFT (the mean excluded), so
     the layer starts holding the modes the residue has, in place of random rows scaled by one kappa. Units beyond
     the grid's number of modes keep their Xavier start.
     """
-    values = as_float_array(values, "values")
     check_positive(width, "width", integer=True)
-    check_positive(length, "length")
-    spectrum, axes = _modes(values, [length / (n - 1) for n in values.shape])  # the grid's ends are at -1 and 1
-    order = np.argsort(np.abs(spectrum).ravel(), kind="stable")[::-1][:width]
-    index = np.unravel_index(order, spectrum.shape)
-    k = np.stack([axis[i] for axis, i in zip(axes, index)], axis=1)  # (units, d), cycles per unit of h
-    layer = SineLayer(values.ndim, width).double()
+    k, amplitude = strongest_modes(values, width, length, cap)
+    layer = SineLayer(k.shape[1], width).double()
     with torch.no_grad():
         layer.linear.weight[:len(k)] = torch.from_numpy(2 * np.pi * k)
-        layer.linear.bias[:len(k)] = torch.from_numpy(2 * np.pi * k.sum(axis=1) + np.angle(spectrum[index]) + np.pi / 2)
+        layer.linear.bias[:len(k)] = torch.from_numpy(2 * np.pi * k.sum(axis=1) + np.angle(amplitude) + np.pi / 2)
     return layer
+
+
+def spectrum_features(values, n_modes, length=2.0, cap=None):
+    """Fixed ``FourierFeatures`` [cos(2 pi k_j . h), sin(2 pi k_j . h)] at the n_modes strongest Fourier modes k_j of
+    ``values`` (cycles per unit of h), in place of random rows: (n, d) -> (n, 2 n_modes), float64.
+
+    values, length, cap: as for ``spectrum_sine_layer``. Cosine and sine of each mode let the next layer take any
+    phase, so the frequencies need no training: on a periodic field the features are the field's own Fourier basis.
+    """
+    k, _ = strongest_modes(values, n_modes, length, cap)
+    features = FourierFeatures(k.shape[1], len(k), scale=1.0)
+    features.B = torch.from_numpy(k)  # float64: the modes, not random draws
+    return features
+
+
+def strongest_modes(values, count, length=2.0, cap=None):
+    """The ``count`` largest non-constant FFT modes of ``values`` on a uniform grid spanning ``length`` (its ends
+    included) along every axis: wave vectors (m, d) in cycles per unit, and complex amplitudes (m,), largest first.
+
+    cap: None, or the most a mode's frequency may be along any axis, as a fraction of that axis's Nyquist frequency.
+    """
+    values = as_float_array(values, "values")
+    check_positive(count, "count", integer=True)
+    check_positive(length, "length")
+    if cap is not None and not 0 < cap <= 1:
+        raise ValueError(f"cap must be None or a fraction in (0, 1] of the Nyquist frequency; got {cap}")
+    spacings = [length / (n - 1) for n in values.shape]
+    spectrum, axes = _modes(values, spacings)
+    strength = np.abs(spectrum)
+    if cap is not None:
+        for axis, (frequencies, step) in enumerate(zip(axes, spacings)):
+            above = np.abs(frequencies) > cap / (2 * step) * (1 + 1e-12)
+            strength[(slice(None),) * axis + (above,)] = -1.0
+    order = np.argsort(strength.ravel(), kind="stable")[::-1][:count]
+    order = order[strength.ravel()[order] >= 0]
+    index = np.unravel_index(order, spectrum.shape)
+    return np.stack([axis[i] for axis, i in zip(axes, index)], axis=1), spectrum[index]
 
 
 def feature_kernel(v1, v2, B):
