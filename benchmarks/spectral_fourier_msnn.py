@@ -128,12 +128,12 @@ def stream_function_2d(n=48, n_held_out=20_000):
     pick = np.random.default_rng(0).choice(between.sum(), n_held_out, replace=False)
     x_held_out, y_held_out = on_grid(4 * n)[between.ravel()][pick], finest[between][pick][:, None]
     print(f"\n[5] 2-D stream function (Re 2000, t = 2) on {n}^2, 4 stages of width 30, 1000 Adam + 2000 L-BFGS "
-          "each, 2 threads; held out: 20,000 points between the grids' points")
+          "each; held out: 20,000 points between the grids' points")
     for m, rule, cap in ((n, "kappa", None), (2 * n, "kappa", None), (2 * n, "spectrum", None),
                          (2 * n, "fourier", None), (2 * n, "fourier", 0.5)):
         field = flow.psi if m == n else spectral_upsample(flow.psi, m)
         model, seconds = timed(lambda: MultiStageNN(widths=(30,) * 4, n_iter=1000, lbfgs_iter=2000, first_layer=rule,
-                                                    frequency_cap=cap, threads=2)
+                                                    frequency_cap=cap)
                                .fit(on_grid(m), field.reshape(-1, 1), grid_shape=(m, m), x_held_out=x_held_out,
                                     y_held_out=y_held_out))
         grid = f"{m}^2 grid{' (upsampled)' if m > n else ''}"
