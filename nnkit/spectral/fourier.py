@@ -80,6 +80,13 @@ def spectrum_features(values, n_modes, length=2.0, cap=None):
     return features
 
 
+def check_nyquist_fraction(value, name):
+    """value if it is None or a fraction in (0, 1] (of a Nyquist frequency); else a ValueError naming ``name``."""
+    if value is not None and not 0 < value <= 1:
+        raise ValueError(f"{name} must be None or a fraction in (0, 1] of the Nyquist frequency; got {value}")
+    return value
+
+
 def strongest_modes(values, count, length=2.0, cap=None):
     """The ``count`` largest non-constant FFT modes of ``values`` on a uniform grid spanning ``length`` (its ends
     included) along every axis: wave vectors (m, d) in cycles per unit, and complex amplitudes (m,), largest first.
@@ -89,8 +96,7 @@ def strongest_modes(values, count, length=2.0, cap=None):
     values = as_float_array(values, "values")
     check_positive(count, "count", integer=True)
     check_positive(length, "length")
-    if cap is not None and not 0 < cap <= 1:
-        raise ValueError(f"cap must be None or a fraction in (0, 1] of the Nyquist frequency; got {cap}")
+    check_nyquist_fraction(cap, "cap")
     spacings = [length / (n - 1) for n in values.shape]
     spectrum, axes = _modes(values, spacings)
     strength = np.abs(spectrum)

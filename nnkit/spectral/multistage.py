@@ -20,7 +20,8 @@ from ..core.nets import mlp, torch_threads, train_full_batch
 from ..core.runtime import get_device, seeded
 from ..core.training import check_fitted, new_history, record
 from ..core.validation import as_float_array, check_choice, check_positive, check_same_rows
-from .fourier import SineLayer, dominant_frequency, kappa_for_frequency, spectrum_features, spectrum_sine_layer
+from .fourier import (SineLayer, check_nyquist_fraction, dominant_frequency, kappa_for_frequency, spectrum_features,
+                      spectrum_sine_layer)
 
 
 def lbfgs(model, loss_fn, max_iter, history_size=50):
@@ -81,10 +82,7 @@ class MultiStageNN:
         self.lbfgs_iter = check_positive(lbfgs_iter, "lbfgs_iter", integer=True)
         self.lr = check_positive(lr, "lr")
         self.seed, self.device, self.progress = seed, get_device(device), progress
-        if frequency_cap is not None and not 0 < frequency_cap <= 1:
-            raise ValueError(f"frequency_cap must be None or a fraction in (0, 1] of the Nyquist frequency; "
-                             f"got {frequency_cap}")
-        self.frequency_cap = frequency_cap
+        self.frequency_cap = check_nyquist_fraction(frequency_cap, "frequency_cap")
         self.first_layer = check_choice(first_layer, "first_layer", ("kappa", "spectrum", "fourier"))
         self.modes = check_positive(modes, "modes", integer=True)
         if self.first_layer == "fourier" and self.depth < 2:
