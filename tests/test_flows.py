@@ -147,3 +147,29 @@ def test_inn_calibrator_with_a_box_answers_in_the_parameters_units():
     assert np.all((samples >= 10) & (samples <= 20))
     assert samples.mean() == pytest.approx(15.0, abs=0.5)
     np.testing.assert_allclose(inn.predict(np.array([[12.0], [18.0]]))[:, 0], [0.2, 0.8], atol=0.1)
+
+
+# --- conditional INN blocks ----------------------------------------------------------------------------------------
+def test_conditional_inn_inverts_and_log_det_for_each_context():
+    inn = randomised(INN(4, n_blocks=3, hidden=16, seed=2, context_dim=3).double(), seed=5)
+    x = torch.randn(6, 4, dtype=torch.float64)
+    context = torch.randn(6, 3, dtype=torch.float64)
+    y, log_det = inn(x, context)
+    torch.testing.assert_close(inn.inverse(y, context), x, rtol=1e-9, atol=1e-9)
+    for i in range(6):
+        jac = torch.autograd.functional.jacobian(lambda v: inn(v[None], context[i:i + 1])[0][0], x[i])
+        assert log_det[i].item() == pytest.approx(torch.linalg.slogdet(jac)[1].item(), rel=1e-9, abs=1e-9)
+    other, _ = inn(x, context.flip(0))
+    assert not torch.allclose(other, y)                       # the context changes the map
+
+
+def test_conditional_inn_refuses_a_missing_or_wrong_context():
+    with pytest.raises(ValueError, match="context_dim must be an int >= 0"):
+        AffineCoupling(3, context_dim=-1)
+    conditional, plain = INN(3, context_dim=2), INN(3)
+    with pytest.raises(ValueError, match=r"context must be a tensor of shape \(4, 2\)"):
+        conditional(torch.zeros(4, 3))
+    with pytest.raises(ValueError, match=r"context must be a tensor of shape \(4, 2\)"):
+        conditional.inverse(torch.zeros(4, 3), torch.zeros(5, 2))
+    with pytest.raises(ValueError, match="context must be None for an INN without context"):
+        plain(torch.zeros(4, 3), torch.zeros(4, 2))

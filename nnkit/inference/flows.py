@@ -6,7 +6,9 @@ with small MLPs giving [s, t]. Each half is transformed using only the other, so
 closed form whatever the MLPs are:  u2 = (v2 - t1(v1)) * exp(-s1(v1)),  u1 = (v1 - t2(u2)) * exp(-s2(u2)),
 and its log |det Jacobian| is sum(s1) + sum(s2). The scales are soft-clamped, s = clamp * (2/pi) atan(raw / clamp),
 so no dimension is stretched by more than exp(clamp) per step. An INN stacks blocks with fixed random
-permutations between them so every coordinate gets transformed.
+permutations between them so every coordinate gets transformed. A conditional block (``context_dim`` > 0) also
+feeds a context vector c to every MLP, s, t = MLP([u2, c]): still invertible in u for each c, with the same
+log-det, so an INN conditioned on observations y maps x to z given y (the cINN of Ardizzone et al. 2019b).
 """
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ from ..core.nets import to_tensor
 from ..core.runtime import get_device, seeded
 from ..core.scaling import BoxTransform, Standardizer
 from ..core.training import check_fitted, new_history, progress as with_progress, record
-from ..core.validation import as_float_array, check_observation, check_per_output, check_positive, check_same_rows
+from ..core.validation import (as_float_array, check_observation, check_per_output, check_positive,
+                               check_same_rows)
 from .metrics import mmd
 
 
@@ -41,9 +44,10 @@ def _subnet(d_in, d_out, hidden):
 
 
 class AffineCoupling(nn.Module):
-    """One GLOW-style affine coupling block on vectors of ``dim`` >= 2 entries."""
+    """One GLOW-style affine coupling block on vectors of ``dim`` >= 2 entries, conditioned on a context (n,
+    context_dim) when context_dim > 0."""
 
-    def __init__(self, dim, hidden=64, clamp=2.0):
+    def __init__(self, dim, hidden=64, clamp=2.0, context_dim=0):
         super().__init__()
         if not isinstance(dim, int) or dim < 2:
             raise ValueError(f"dim must be an int >= 2 (a coupling layer needs two halves); got {dim!r}")
@@ -51,28 +55,31 @@ class AffineCoupling(nn.Module):
         self.clamp = check_positive(clamp, "clamp")
         self.d1 = dim // 2
         self.d2 = dim - self.d1
-        self.net1 = _subnet(self.d1, self.d2, hidden)  # conditions the second half on the (new) first half
-        self.net2 = _subnet(self.d2, self.d1, hidden)  # conditions the first half on the second half
+        if isinstance(context_dim, bool) or not isinstance(context_dim, int) or context_dim < 0:
+            raise ValueError(f"context_dim must be an int >= 0 (0: no context); got {context_dim!r}")
+        self.context_dim = context_dim
+        self.net1 = _subnet(self.d1 + context_dim, self.d2, hidden)  # the second half from the (new) first half
+        self.net2 = _subnet(self.d2 + context_dim, self.d1, hidden)  # the first half from the second half
 
-    def _scale_shift(self, net, cond):
-        raw_s, t = net(cond).chunk(2, dim=1)
+    def _scale_shift(self, net, cond, context):
+        raw_s, t = net(cond if context is None else torch.cat([cond, context], dim=1)).chunk(2, dim=1)
         return soft_clamp(raw_s, self.clamp), t
 
-    def forward(self, u):
+    def forward(self, u, context=None):
         """v (n, dim) and log |det dv/du| (n,)."""
         u1, u2 = u[:, :self.d1], u[:, self.d1:]
-        s2, t2 = self._scale_shift(self.net2, u2)
+        s2, t2 = self._scale_shift(self.net2, u2, context)
         v1 = u1 * torch.exp(s2) + t2
-        s1, t1 = self._scale_shift(self.net1, v1)
+        s1, t1 = self._scale_shift(self.net1, v1, context)
         v2 = u2 * torch.exp(s1) + t1
         return torch.cat([v1, v2], dim=1), s1.sum(dim=1) + s2.sum(dim=1)
 
-    def inverse(self, v):
-        """u (n, dim) with forward(u)[0] == v."""
+    def inverse(self, v, context=None):
+        """u (n, dim) with forward(u, context)[0] == v."""
         v1, v2 = v[:, :self.d1], v[:, self.d1:]
-        s1, t1 = self._scale_shift(self.net1, v1)
+        s1, t1 = self._scale_shift(self.net1, v1, context)
         u2 = (v2 - t1) * torch.exp(-s1)
-        s2, t2 = self._scale_shift(self.net2, u2)
+        s2, t2 = self._scale_shift(self.net2, u2, context)
         u1 = (v1 - t2) * torch.exp(-s2)
         return torch.cat([u1, u2], dim=1)
 
@@ -80,39 +87,49 @@ class AffineCoupling(nn.Module):
 class INN(nn.Module):
     """``n_blocks`` coupling blocks on ``dim``-vectors, each followed by a fixed random permutation (seeded).
 
-    forward(x) -> (y, log_det) and inverse(y) -> x, exact up to floating point.
+    forward(x) -> (y, log_det) and inverse(y) -> x, exact up to floating point. With context_dim > 0 both take the
+    context (n, context_dim) as well: forward(x, context), inverse(y, context).
     """
 
-    def __init__(self, dim, n_blocks=4, hidden=64, clamp=2.0, seed=0):
+    def __init__(self, dim, n_blocks=4, hidden=64, clamp=2.0, seed=0, context_dim=0):
         super().__init__()
         check_positive(n_blocks, "n_blocks", integer=True)
-        self.dim = dim
-        self.blocks = nn.ModuleList(AffineCoupling(dim, hidden, clamp) for _ in range(n_blocks))
+        self.dim, self.context_dim = dim, context_dim
+        self.blocks = nn.ModuleList(AffineCoupling(dim, hidden, clamp, context_dim) for _ in range(n_blocks))
         gen = torch.Generator().manual_seed(seed)
         perms = torch.stack([torch.randperm(dim, generator=gen) for _ in range(n_blocks)])
         self.register_buffer("perms", perms)
         self.register_buffer("inverse_perms", torch.argsort(perms, dim=1))
 
-    def _check(self, v, name):
-        if not isinstance(v, torch.Tensor) or v.ndim != 2 or v.shape[1] != self.dim:
+    def _check(self, v, name, dim, rows=None):
+        if not isinstance(v, torch.Tensor) or v.ndim != 2 or v.shape[1] != dim or rows not in (None, v.shape[0]):
             got = tuple(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__
-            raise ValueError(f"{name} must be a tensor of shape (n, {self.dim}); got {got}")
+            raise ValueError(f"{name} must be a tensor of shape ({rows or 'n'}, {dim}); got {got}")
 
-    def forward(self, x):
+    def _check_context(self, context, rows):
+        if self.context_dim == 0:
+            if context is not None:
+                raise ValueError("context must be None for an INN without context (context_dim = 0)")
+        else:
+            self._check(context, "context", self.context_dim, rows)
+
+    def forward(self, x, context=None):
         """y (n, dim) and log |det dy/dx| (n,)."""
-        self._check(x, "x")
+        self._check(x, "x", self.dim)
+        self._check_context(context, x.shape[0])
         log_det = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
         for block, perm in zip(self.blocks, self.perms):
-            x, ld = block(x)
+            x, ld = block(x, context)
             x = x[:, perm]
             log_det = log_det + ld
         return x, log_det
 
-    def inverse(self, y):
-        """x (n, dim) with forward(x)[0] == y."""
-        self._check(y, "y")
+    def inverse(self, y, context=None):
+        """x (n, dim) with forward(x, context)[0] == y."""
+        self._check(y, "y", self.dim)
+        self._check_context(context, y.shape[0])
         for block, inv in zip(reversed(self.blocks), reversed(self.inverse_perms)):
-            y = block.inverse(y[:, inv])
+            y = block.inverse(y[:, inv], context)
         return y
 
 
