@@ -122,8 +122,13 @@ def test_nnkit_ensemble_runs_the_model_at_random_sites(tmp_path):
 
 def test_the_shipped_ensemble_across_sites_is_what_nnkit_ensemble_makes():
     descriptors, theta, lh = sites.load_site_ensemble()
-    assert descriptors.shape == (6000, 3) and theta.shape == (6000, 8) and lh.shape == (6000, 5)
-    first = plan(6000, 500, seed=1)[0]          # nnkit ensemble --model sites --n 6000 --seed 1 (chunks of 500)
+    assert descriptors.shape == (24000, 3) and theta.shape == (24000, 8) and lh.shape == (24000, 5)
+    chunks = plan(24000, 500, seed=1)           # nnkit ensemble --model sites --n 24000 --seed 1 (chunks of 500)
+    last = chunks[-1]
+    site_last = sites.sample_sites(500, seed=[*last.seed, 0])
+    np.testing.assert_allclose(descriptors[-500:], site_last, rtol=1e-6)
+    np.testing.assert_allclose(theta[-500:], lm.sample_prior(500, seed=[*last.seed, 1]), rtol=1e-6)
+    first = chunks[0]
     site_0 = sites.sample_sites(500, seed=[*first.seed, 0])
     theta_0 = lm.sample_prior(500, seed=[*first.seed, 1])
     np.testing.assert_allclose(descriptors[:500], site_0, rtol=1e-6)
