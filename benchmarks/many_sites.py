@@ -1,12 +1,14 @@
 """Figures for calibrating many sites at once (lesson 13). Prints, asserts nothing.
 
-One DBUQ sampler is trained on the shipped ensemble across sites (data/elm_sites/ensemble.csv: one land-model run
-at each of 6000 random sites), conditioned on the 5 annual LH values and the 3 site descriptors. Then:
-1. the time to calibrate 500 new sites (1000 draws each), and the interval coverage of their true parameters;
-2. C2ST against the exact posterior of each of the 20 shipped reference sites (10,000 model runs at the site);
-3. per-site MCMC on a BNN surrogate trained on the same ensemble (descriptors as extra inputs), at the same 20
-   sites: C2ST and the time per site, and the ratio of the two methods' time per site.
-Run: python benchmarks/many_sites.py [--device cpu|cuda] [--mcmc-sites 20]
+Two amortised samplers learn from the shipped ensemble across sites (data/elm_sites/ensemble.csv: one land-model
+run at each of 24,000 random sites), conditioned on the 5 annual LH values and the 3 site descriptors: DBUQ on its
+first 6000 runs (as lesson 13), and a conditional INN on the same 6000 runs and on all of them. For each:
+1. the training time, the time to calibrate 500 new sites (1000 draws each), and the interval coverage of their
+   true parameters;
+2. C2ST against the exact posterior of each of the 20 shipped reference sites (10,000 model runs at the site).
+Then 3. per-site MCMC on a BNN surrogate trained on DBUQ's runs (descriptors as extra inputs), at the same 20 sites:
+C2ST and the time per site, and the ratio of its time per site to DBUQ's.
+Run: python benchmarks/many_sites.py [--device cpu|cuda] [--mcmc-sites 20] [--runs 6000]
 """
 import argparse
 import time
@@ -15,6 +17,7 @@ import numpy as np
 
 from nnkit.core.scaling import BoxTransform
 from nnkit.inference.bnn import SVGDRegressor
+from nnkit.inference.cinn import ConditionalINN
 from nnkit.inference.dbuq import DBUQ
 from nnkit.inference.metrics import c2st
 from nnkit.inference.posteriors import FixedInputs, MCMCSampler, SurrogatePosterior, residual_correlation
@@ -25,42 +28,59 @@ from nnkit.problems.landmodel import sites
 LEVELS = (0.5, 0.8, 0.95)
 
 
+def score(name, sampler, train_seconds, data):
+    """Print the figures of one trained sampler; return its time per site (s)."""
+    new_sites, truth, observed = sites.site_cases(500, seed=99)
+    start = time.perf_counter()
+    draws = np.stack([sampler.sample(c, 1000, seed=i)
+                      for i, c in enumerate(sites.conditioning(observed, new_sites))])
+    per_site = (time.perf_counter() - start) / len(new_sites)
+    coverage = interval_coverage(truth, draws, LEVELS).mean(axis=1)
+    reference = lm.to_unit(data.reference)
+    scores = np.array([c2st(reference[i], lm.to_unit(sampler.sample(c, reference.shape[1], seed=1000 + i)))
+                       for i, c in enumerate(sites.conditioning(data.observed, data.descriptors))])
+    print(f"{name}: trained in {train_seconds:.1f} s; 500 new sites in {per_site * 500:.2f} s "
+          f"({1000 * per_site:.1f} ms per site); coverage at {'/'.join(f'{int(100 * q)}' for q in LEVELS)} %: "
+          f"{' / '.join(f'{c:.2f}' for c in coverage)}")
+    print(f"   C2ST against the exact posterior at {len(scores)} sites: median {np.median(scores):.3f}, max "
+          f"{scores.max():.3f}, sites above 0.65: {int((scores > 0.65).sum())}; {np.round(scores, 2).tolist()}")
+    return per_site
+
+
+def timed_fit(sampler, theta, conditioning):
+    start = time.perf_counter()
+    sampler.fit(theta, conditioning)
+    return sampler, time.perf_counter() - start
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--mcmc-sites", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=6000, help="runs DBUQ and the first cINN learn from")
     args = parser.parse_args()
     descriptors, theta, lh = sites.load_site_ensemble()
     data = sites.load_site_data()
     box = BoxTransform(lm.LOWER, lm.UPPER)
-    print(f"ensemble: {len(theta)} runs at {len(np.unique(descriptors, axis=0))} sites")
+    n = args.runs
+    print(f"ensemble: {len(theta)} runs at {len(np.unique(descriptors, axis=0))} sites; DBUQ learns from {n}")
+    conditioning = sites.conditioning(lh, descriptors)
 
-    start = time.perf_counter()
-    dbuq = DBUQ(y_bandwidth=sites.CONDITIONING_BANDWIDTH, box=box, seed=0, device=args.device)
-    dbuq.fit(theta, sites.conditioning(lh, descriptors))
-    train_seconds = time.perf_counter() - start
-    print(f"DBUQ trained in {train_seconds:.1f} s")
-
-    new_sites, truth, observed = sites.site_cases(500, seed=99)
-    start = time.perf_counter()
-    draws = np.stack([dbuq.sample(c, 1000, seed=i)
-                      for i, c in enumerate(sites.conditioning(observed, new_sites))])
-    per_site = (time.perf_counter() - start) / len(new_sites)
-    coverage = interval_coverage(truth, draws, LEVELS).mean(axis=1)
-    print(f"500 new sites calibrated in {per_site * 500:.2f} s ({1000 * per_site:.1f} ms per site); coverage of "
-          f"the truths at {'/'.join(f'{int(100 * q)}' for q in LEVELS)} %: "
-          f"{' / '.join(f'{c:.2f}' for c in coverage)}")
-
-    reference = lm.to_unit(data.reference)
-    scores = [c2st(reference[i], lm.to_unit(dbuq.sample(c, reference.shape[1], seed=1000 + i)))
-              for i, c in enumerate(sites.conditioning(data.observed, data.descriptors))]
-    print(f"DBUQ C2ST against the exact posterior at {len(scores)} sites: median {np.median(scores):.3f}, "
-          f"max {np.max(scores):.3f}")
+    dbuq, train_seconds = timed_fit(DBUQ(y_bandwidth=sites.CONDITIONING_BANDWIDTH, box=box, seed=0,
+                                         device=args.device), theta[:n], conditioning[:n])
+    per_site = score(f"DBUQ ({n} runs)", dbuq, train_seconds, data)
+    noise_sd = np.concatenate([np.full(5, sites.LH_NOISE_SD), np.zeros(3)])
+    for runs, n_iter in ((n, 3000), (len(theta), 6000)):
+        cinn = ConditionalINN(noise_sd=noise_sd, box=box, n_blocks=6, hidden=96, n_iter=n_iter, lr=5e-4,
+                              weight_decay=1e-4, seed=0, device=args.device)
+        cinn, seconds = timed_fit(cinn, theta[:runs], conditioning[:runs])
+        score(f"cINN ({runs} runs, {n_iter} steps, best at {cinn.history['best_step']})", cinn, seconds, data)
 
     m = args.mcmc_sites
+    reference = lm.to_unit(data.reference)
     start = time.perf_counter()
-    n_fit = int(0.9 * len(theta))
-    inputs, lh_white = np.hstack([theta, descriptors]), lh / sites.LH_NOISE_SD
+    n_fit = int(0.9 * n)
+    inputs, lh_white = np.hstack([theta[:n], descriptors[:n]]), lh[:n] / sites.LH_NOISE_SD
     bnn = SVGDRegressor(n_iter=2000, seed=0, device=args.device).fit(inputs[:n_fit], lh_white[:n_fit])
     correlation = residual_correlation(bnn, inputs[n_fit:], lh_white[n_fit:])
     surrogate_seconds = time.perf_counter() - start

@@ -584,6 +584,13 @@ def coverage_with(bounds):
     return coverage
 
 
+def flow_nll_with(log_det_sign=-1.0, half=0.5, constant=True, reduce=np.mean):
+    def nll(z, log_det):
+        const = 0.5 * z.shape[1] * np.log(2 * np.pi) if constant else 0.0
+        return float(reduce(half * (z**2).sum(axis=1) + log_det_sign * log_det + const))
+    return nll
+
+
 def break_even_with(rounding=np.ceil, amortised_cost=True):
     def break_even(train_seconds, amortised_per_site, per_site):
         saving = per_site - (amortised_per_site if amortised_cost else 0.0)
@@ -602,6 +609,10 @@ def break_even_with(rounding=np.ceil, amortised_cost=True):
     ("break_even_sites", break_even_with(rounding=np.floor), "break-even number of sites is wrong"),
     ("break_even_sites", break_even_with(amortised_cost=False), "break-even number of sites is wrong"),
     ("break_even_sites", lambda t, a, m: t / m, "break-even number of sites is wrong"),
+    ("flow_nll", flow_nll_with(log_det_sign=1.0), "negative log-likelihood is wrong"),
+    ("flow_nll", flow_nll_with(half=1.0), "negative log-likelihood is wrong"),
+    ("flow_nll", flow_nll_with(constant=False), "negative log-likelihood is wrong"),
+    ("flow_nll", flow_nll_with(reduce=np.sum), "negative log-likelihood is wrong in case 1"),
     ("random_walk_metropolis", metropolis_chain_with("record proposal"), "draws is wrong"),
     ("random_walk_metropolis", metropolis_chain_with("variance"), "draws is wrong"),
     ("random_walk_metropolis", metropolis_chain_with("uniform first"), "draws is wrong"),

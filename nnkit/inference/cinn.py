@@ -41,6 +41,12 @@ def check_noise_sd(noise_sd, k):
     return arr
 
 
+def gaussian_flow_nll(z, log_det):
+    """Mean negative log-likelihood of the runs behind z = f(x; y) (n, d) and log |det df/dx| (n,) under a flow
+    onto N(0, I): mean over runs of |z|^2 / 2 + (d / 2) log(2 pi) - log |det|, in nats per run."""
+    return (0.5 * (z**2).sum(dim=1) - log_det).mean() + 0.5 * z.shape[1] * math.log(2 * math.pi)
+
+
 class ConditionalINN:
     """Amortised posterior sampler: ``fit(x, y)`` on prior runs, then ``sample(y_obs, n, seed)`` or
     ``log_prob(x, y_obs)``.
@@ -82,8 +88,7 @@ class ConditionalINN:
 
     def _nll(self, x, context, noise=None):
         """Mean negative log-likelihood of z-scored x (n, d) given z-scored y (n, k) (+ scaled noise (n, k))."""
-        z, log_det = self.inn(x, context if noise is None else context + noise)
-        return (0.5 * (z**2).sum(dim=1) - log_det).mean() + 0.5 * self.x_dim * math.log(2 * math.pi)
+        return gaussian_flow_nll(*self.inn(x, context if noise is None else context + noise))
 
     def fit(self, x, y):
         """Train on prior runs: parameters x (n, d) and outputs y (n, k); returns self."""

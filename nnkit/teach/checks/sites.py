@@ -1,10 +1,11 @@
-"""Self-checks for lesson 13 (many sites): the kernel weights over sites, interval coverage across sites and the
-break-even number of sites of an amortised sampler."""
+"""Self-checks for lesson 13 (many sites): the kernel weights over sites, interval coverage across sites, the
+break-even number of sites of an amortised sampler and the maximum-likelihood loss of a conditional INN."""
 from __future__ import annotations
 
 import numpy as np
 import torch
 
+from ...inference.cinn import gaussian_flow_nll
 from ...inference.dbuq import kernel_log_weights
 from ...inference.sbc import interval_coverage
 from . import compare
@@ -54,3 +55,14 @@ def check_break_even_sites(fn):
         return (max(1.0, float(np.ceil(train_seconds / saving))),)
 
     return compare("break_even_sites", fn, cases, reference, ("break-even number of sites",))
+
+
+def check_flow_nll(fn):
+    """fn(z, log_det) -> float: the mean negative log-likelihood (nats per run) of n runs that a flow maps to
+    z (n, d), with log |det dz/dx| (n,), when z ~ N(0, I): the mean of |z|^2 / 2 + (d / 2) log(2 pi) - log_det."""
+    rng = np.random.default_rng(25)
+    cases = [(rng.normal(size=(n, d)) * scale, rng.normal(size=n)) for n, d, scale in ((1, 1, 1.0), (7, 3, 2.0),
+                                                                                       (100, 8, 0.5))]
+    return compare("flow_nll", fn, cases,
+                   lambda z, log_det: (float(gaussian_flow_nll(torch.as_tensor(z), torch.as_tensor(log_det))),),
+                   ("negative log-likelihood",))
