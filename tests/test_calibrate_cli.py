@@ -304,6 +304,18 @@ def test_mcmc_holds_each_sites_conditions_fixed_in_its_surrogate(sites_inputs, t
     assert len(draws) == 4 * 200 and {row["id"] for row in draws} == {f"site_{i:02d}" for i in range(4)}
 
 
+def test_the_conditional_inn_takes_each_sites_conditions_as_exact_inputs(sites_inputs, tmp_path):
+    out = tmp_path / "cinn"
+    assert run(sites_inputs, out, "--method", "cinn", "--iterations", "300", "--draws", "200", "--validate", "0",
+               "--workers", "0") == 0
+    with open(out / "sampler.pkl", "rb") as handle:
+        sampler = pickle.load(handle)
+    assert sampler.y_dim == 5 + 3 and np.array_equal(sampler.noise_sd, [1, 1, 1, 1, 1, 0, 0, 0])
+    draws = read_rows(out / "draws.csv")
+    assert len(draws) == 4 * 200 and {row["id"] for row in draws} == {f"site_{i:02d}" for i in range(4)}
+    assert json.loads((out / "run.json").read_text())["method"] == "cinn"
+
+
 def test_the_inn_refuses_conditions_it_cannot_model(sites_inputs, tmp_path, capsys):
     assert run(sites_inputs, tmp_path / "inn", "--method", "inn", "--workers", "0") == 2
     assert "--method inn cannot take [conditions]" in capsys.readouterr().err and not (tmp_path / "inn").exists()

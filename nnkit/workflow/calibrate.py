@@ -5,7 +5,7 @@ observations table, from the command line.
     nnkit calibrate --example moflux --out results/
     nnkit calibrate --example sites --out results/     # 20 sites, the site descriptors as conditions
 
-One sampler (``--method``: dbuq, inn or mcmc) is trained once on the ensemble, less ``--validate`` members held
+One sampler (``--method``: dbuq, inn, cinn or mcmc) is trained once on the ensemble, less ``--validate`` members held
 out; it then answers every observation and calibrates the held-out members from their own outputs plus noise,
 which scores it (interval coverage, SBC). Every input is checked before anything is written, and ``--out`` is
 never overwritten without ``--force``.
@@ -48,8 +48,9 @@ def add_arguments(cal):
                                                            "sampler and the observations already answered are kept")
     cal.add_argument("--force", action="store_true", help="start over, overwriting the files of an earlier run")
     cal.add_argument("--method", choices=(*METHODS, "reference"), default="dbuq",
-                     help="dbuq (default), inn, mcmc (BNN surrogate + adaptive Metropolis), or reference: the exact "
-                          "posterior by importance sampling from the simulator's own runs (--example moflux only)")
+                     help="dbuq (default), inn, cinn (conditional INN), mcmc (BNN surrogate + adaptive Metropolis), "
+                          "or reference: the exact posterior by importance sampling from the simulator's own runs "
+                          "(--example moflux only)")
     cal.add_argument("--draws", type=int, default=1000, help="posterior draws per observation (default 1000)")
     cal.add_argument("--format", choices=("csv", "netcdf"), default="csv",
                      help="file of the posterior draws: draws.csv (long format, default) or draws.nc (one variable "
@@ -100,7 +101,7 @@ def calibrate(args, argv):
     check_observations(observed, spec, ensemble)
     if spec.conditions and args.method == "inn":
         raise InputError(f"{spec.path}: --method inn cannot take [conditions]: its invertible map runs from the "
-                         "parameters to the outputs, and the parameters do not make the conditions; use dbuq or mcmc")
+                         "parameters to the outputs, and the parameters do not make the conditions; use dbuq, cinn or mcmc")
     n_validate = (10 if args.method == "mcmc" else 50) if args.validate is None else args.validate
     d = len(spec.parameters)
     if len(ensemble.values) - n_validate < 20:
