@@ -1,6 +1,6 @@
 """Figures for calibrating many sites at once (lesson 13). Prints, asserts nothing.
 
-Two amortised samplers learn from the shipped ensemble across sites (data/elm_sites/ensemble.csv: one land-model
+Two amortised samplers learn from the shipped ensemble across sites (data/elm_sites/ensemble.csv.gz: one land-model
 run at each of 24,000 random sites), conditioned on the 5 annual LH values and the 3 site descriptors: DBUQ on its
 first 6000 runs (as lesson 13), and a conditional INN on the same 6000 runs and on all of them. For each:
 1. the training time, the time to calibrate 500 new sites (1000 draws each), and the interval coverage of their

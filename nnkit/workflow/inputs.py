@@ -24,6 +24,7 @@ The observations table has the output and condition columns and, optionally, an 
 from __future__ import annotations
 
 import csv
+import gzip
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,13 +138,15 @@ def _outputs_and_noise(path, raw):
 
 
 def load_table(path, columns, what):
-    """Read the named float columns of a CSV or netCDF file (``what`` says which input it is, for messages)."""
+    """Read the named float columns of a CSV (plain or gzipped, ``.gz``) or netCDF file (``what`` says which input
+    it is, for messages)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such {what} file")
     if path.suffix in (".nc", ".nc4", ".netcdf"):
         return _load_netcdf(path, columns, what)
-    numbered = [(number, text) for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+    text = gzip.decompress(path.read_bytes()).decode("utf-8") if path.suffix == ".gz" else path.read_text("utf-8")
+    numbered = [(number, text) for number, text in enumerate(text.splitlines(), 1)
                 if text.strip() and not text.startswith("#")]        # comment lines keep the numbering true
     if not numbered:
         raise InputError(f"{path}: the {what} file is empty")

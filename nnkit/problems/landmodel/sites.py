@@ -11,6 +11,7 @@ carry no site-specific events (MOFLUX's 2007 freeze is its own).
 """
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
@@ -37,7 +38,7 @@ LH_NOISE_SD = NOISE_SD["LH"]          # W/m2, as at MOFLUX
 SITES_SEED, REFERENCE_RUNS, REFERENCE_ESS = 11, 10_000, 200
 MAX_SITES_PER_RUN = 256
 SITES_DIR = DATA_DIR.parent / "elm_sites"
-CASES_FILE, REFERENCE_FILE, ENSEMBLE_FILE = "cases.csv", "reference.csv", "ensemble.csv"
+CASES_FILE, REFERENCE_FILE, ENSEMBLE_FILE = "cases.csv", "reference.csv", "ensemble.csv.gz"
 # Kernel widths of DBUQ's conditioning: the LH noise sd, and 20 % of each descriptor's range (6000 runs across
 # sites, C2ST against 12 reference sites: median 0.81 at 5 %, 0.67 at 20 %, 0.71 at 50 %)
 CONDITIONING_BANDWIDTH = np.concatenate([np.full(5, LH_NOISE_SD), 0.2 * (DESCRIPTOR_UPPER - DESCRIPTOR_LOWER)])
@@ -206,10 +207,10 @@ def conditioning(lh, descriptors):
 
 
 def load_site_ensemble(path=None):
-    """The ensemble across sites (``nnkit ensemble --model sites`` CSV; default the shipped one): descriptors
-    (n, 3), parameters (n, 8) and annual mean LH (n, 5)."""
+    """The ensemble across sites (``nnkit ensemble --model sites`` CSV, plain or gzipped; default the shipped one):
+    descriptors (n, 3), parameters (n, 8) and annual mean LH (n, 5)."""
     path = Path(path) if path is not None else SITES_DIR / ENSEMBLE_FILE
-    with open(path) as handle:
+    with (gzip.open(path, "rt") if path.suffix == ".gz" else open(path)) as handle:
         header = tuple(handle.readline().strip().split(","))
     expected = DESCRIPTOR_NAMES + PARAMETER_NAMES + OUTPUT_NAMES
     if header != expected:
