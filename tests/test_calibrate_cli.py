@@ -1,5 +1,6 @@
 """``nnkit calibrate``: its outputs, its reproducibility, and a clear error with nothing written for bad input."""
 import csv
+import gzip
 import json
 import pickle
 import re
@@ -277,12 +278,23 @@ def sites_inputs(tmp_path_factory):
 
     directory = tmp_path_factory.mktemp("sites")
     ensemble, spec, observations = write_example("sites", directory)
+    assert ensemble.suffix == ".gz"                     # the shipped ensemble is gzipped; the small copy is not
     for source, keep in ((ensemble, 1501), (observations, 5)):
-        with open(source) as handle:
+        with (gzip.open(source, "rt") if source.suffix == ".gz" else open(source)) as handle:
             lines = [line for _, line in zip(range(keep), handle)]
-        (directory / f"small_{source.name}").write_text("".join(lines))
-    return {"ensemble": directory / f"small_{ensemble.name}", "spec": spec,
+        (directory / f"small_{source.name.removesuffix('.gz')}").write_text("".join(lines))
+    return {"ensemble": directory / "small_ensemble.csv", "spec": spec,
             "observations": directory / f"small_{observations.name}"}
+
+
+def test_a_gzipped_table_reads_as_the_plain_one(sites_inputs, tmp_path):
+    zipped = tmp_path / "ensemble.csv.gz"
+    zipped.write_bytes(gzip.compress(sites_inputs["ensemble"].read_bytes()))
+    from nnkit.workflow.inputs import load_table
+
+    columns = ["latitude", "rootb_par", "LH_2010"]
+    plain, unzipped = load_table(sites_inputs["ensemble"], columns, "ensemble"), load_table(zipped, columns, "ensemble")
+    assert np.array_equal(plain.values, unzipped.values) and plain.values.shape == (1500, 3)
 
 
 def test_an_observation_outside_the_ensembles_conditions_is_refused(sites_inputs, tmp_path, capsys):
@@ -293,27 +305,25 @@ def test_an_observation_outside_the_ensembles_conditions_is_refused(sites_inputs
     assert not (tmp_path / "out").exists()
 
 
-def test_mcmc_holds_each_sites_conditions_fixed_in_its_surrogate(sites_inputs, tmp_path):
-    out = tmp_path / "mcmc"
-    assert run(sites_inputs, out, "--method", "mcmc", "--iterations", "300", "--draws", "200", "--validate", "0",
+def calibrate_four_sites(method, sites_inputs, out):
+    """Run --method on the 4 sites (200 draws each, no validation); check the draws and return the kept sampler."""
+    assert run(sites_inputs, out, "--method", method, "--iterations", "300", "--draws", "200", "--validate", "0",
                "--workers", "0") == 0
-    with open(out / "sampler.pkl", "rb") as handle:
-        sampler = pickle.load(handle)
-    assert sampler.n_conditions == 3 and sampler.surrogate.n_inputs == len(PARAMS) + 3
     draws = read_rows(out / "draws.csv")
     assert len(draws) == 4 * 200 and {row["id"] for row in draws} == {f"site_{i:02d}" for i in range(4)}
+    assert json.loads((out / "run.json").read_text())["method"] == method
+    with open(out / "sampler.pkl", "rb") as handle:
+        return pickle.load(handle)
+
+
+def test_mcmc_holds_each_sites_conditions_fixed_in_its_surrogate(sites_inputs, tmp_path):
+    sampler = calibrate_four_sites("mcmc", sites_inputs, tmp_path / "mcmc")
+    assert sampler.n_conditions == 3 and sampler.surrogate.n_inputs == len(PARAMS) + 3
 
 
 def test_the_conditional_inn_takes_each_sites_conditions_as_exact_inputs(sites_inputs, tmp_path):
-    out = tmp_path / "cinn"
-    assert run(sites_inputs, out, "--method", "cinn", "--iterations", "300", "--draws", "200", "--validate", "0",
-               "--workers", "0") == 0
-    with open(out / "sampler.pkl", "rb") as handle:
-        sampler = pickle.load(handle)
+    sampler = calibrate_four_sites("cinn", sites_inputs, tmp_path / "cinn")
     assert sampler.y_dim == 5 + 3 and np.array_equal(sampler.noise_sd, [1, 1, 1, 1, 1, 0, 0, 0])
-    draws = read_rows(out / "draws.csv")
-    assert len(draws) == 4 * 200 and {row["id"] for row in draws} == {f"site_{i:02d}" for i in range(4)}
-    assert json.loads((out / "run.json").read_text())["method"] == "cinn"
 
 
 def test_the_inn_refuses_conditions_it_cannot_model(sites_inputs, tmp_path, capsys):
