@@ -81,7 +81,7 @@ def test_exact_columns_and_determinism():
 
 @pytest.mark.slow
 def test_bad_input_is_refused(linear_gaussian_cinn):
-    with pytest.raises(ValueError, match=r"noise_sd must be None, a number >= 0 or 3 numbers >= 0"):
+    with pytest.raises(ValueError, match=r"noise_sd must be a number >= 0 or 3 numbers >= 0 \(one per output\)"):
         ConditionalINN(noise_sd=[0.5, -0.1, 0.2]).fit(np.zeros((5, 2)), np.zeros((5, 3)))
     with pytest.raises(ValueError, match="x must hold at least 2 runs of at least 2 parameters"):
         ConditionalINN().fit(np.zeros((5, 1)), np.zeros((5, 3)))

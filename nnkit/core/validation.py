@@ -44,12 +44,14 @@ def check_positive(value, name, integer=False):
     return value
 
 
-def check_per_output(value, name, k):
-    """Require a positive number (broadcast to k) or k positive numbers, one per output; return them as (k,)."""
+def check_per_output(value, name, k, allow_zero=False):
+    """Require a positive number (broadcast to k) or k positive numbers, one per output (with ``allow_zero``,
+    numbers >= 0); return them as (k,)."""
     arr = as_float_array(value, name, ndim=(0, 1))
     arr = np.broadcast_to(arr, (k,)).copy() if arr.ndim == 0 else arr
-    if arr.shape != (k,) or np.any(arr <= 0):
-        raise ValueError(f"{name} must be a positive number or {k} positive numbers (one per output); got {value!r}")
+    if arr.shape != (k,) or np.any(arr < 0 if allow_zero else arr <= 0):
+        what = f"a number >= 0 or {k} numbers >= 0" if allow_zero else f"a positive number or {k} positive numbers"
+        raise ValueError(f"{name} must be {what} (one per output); got {value!r}")
     return arr
 
 

@@ -24,21 +24,9 @@ from ..core.nets import to_tensor
 from ..core.runtime import get_device, seeded
 from ..core.scaling import BoxTransform, Standardizer
 from ..core.training import KeepBest, check_fitted, new_history, progress as with_progress, record
-from ..core.validation import (as_float_array, check_fraction, check_nonnegative, check_observation, check_positive,
-                               check_same_rows)
+from ..core.validation import (as_float_array, check_fraction, check_nonnegative, check_observation, check_per_output,
+                               check_positive, check_same_rows)
 from .flows import INN
-
-
-def check_noise_sd(noise_sd, k):
-    """None, or a number >= 0 (broadcast to k) or k numbers >= 0, one per column of y; return None or (k,)."""
-    if noise_sd is None:
-        return None
-    arr = as_float_array(noise_sd, "noise_sd", ndim=(0, 1))
-    arr = np.broadcast_to(arr, (k,)).copy() if arr.ndim == 0 else arr
-    if arr.shape != (k,) or np.any(arr < 0):
-        raise ValueError(f"noise_sd must be None, a number >= 0 or {k} numbers >= 0 (one per column of y); "
-                         f"got {noise_sd!r}")
-    return arr
 
 
 def gaussian_flow_nll(z, log_det):
@@ -98,8 +86,8 @@ class ConditionalINN:
             raise ValueError(f"x must hold at least 2 runs of at least 2 parameters (the coupling blocks split x "
                              f"in two); got shape {w.shape}")
         self.x_dim, self.y_dim = w.shape[1], y.shape[1]
-        noise = check_noise_sd(self.noise_sd, self.y_dim)
-        noise = np.zeros(self.y_dim) if noise is None else noise
+        noise = np.zeros(self.y_dim) if self.noise_sd is None else \
+            check_per_output(self.noise_sd, "noise_sd", self.y_dim, allow_zero=True)
         self.x_scale, self.y_scale = Standardizer(w), Standardizer(y)
         self.y_scale.std = np.sqrt(self.y_scale.std**2 + noise**2)   # observations carry the noise
         with seeded(self.seed):
