@@ -97,3 +97,15 @@ def test_bad_input_is_refused(linear_gaussian_cinn):
         ConditionalINN(box=[0.0, 1.0])
     with pytest.raises(ValueError, match="n_iter must be a positive integer"):
         ConditionalINN(n_iter=0)
+
+
+@pytest.mark.gpu
+def test_fits_and_samples_on_cuda():
+    """The same linear-Gaussian posterior on a GPU: draws come back as float64 numpy arrays near the exact mean."""
+    x = np.random.default_rng(0).standard_normal((4000, 2))
+    cinn = ConditionalINN(noise_sd=NOISE, n_blocks=4, hidden=32, n_iter=1000, seed=0, device="cuda").fit(x, x @ A.T)
+    y_obs = [0.5, -0.3, 1.0]
+    mean, cov = exact_posterior(np.array(y_obs))
+    draws = cinn.sample(y_obs, 20000, seed=1)
+    assert draws.dtype == np.float64 and np.all(np.abs(draws.mean(axis=0) - mean) < 0.2 * np.sqrt(np.diag(cov)))
+    assert np.all(np.isfinite(cinn.log_prob(draws[:100], y_obs)))
