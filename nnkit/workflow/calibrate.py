@@ -101,7 +101,8 @@ def calibrate(args, argv):
     check_observations(observed, spec, ensemble)
     if spec.conditions and args.method == "inn":
         raise InputError(f"{spec.path}: --method inn cannot take [conditions]: its invertible map runs from the "
-                         "parameters to the outputs, and the parameters do not make the conditions; use dbuq, cinn or mcmc")
+                         "parameters to the outputs, and the parameters do not make the conditions; use dbuq, cinn "
+                         "or mcmc")
     n_validate = (10 if args.method == "mcmc" else 50) if args.validate is None else args.validate
     d = len(spec.parameters)
     if len(ensemble.values) - n_validate < 20:

@@ -145,8 +145,8 @@ def load_table(path, columns, what):
         raise InputError(f"{path}: no such {what} file")
     if path.suffix in (".nc", ".nc4", ".netcdf"):
         return _load_netcdf(path, columns, what)
-    text = gzip.decompress(path.read_bytes()).decode("utf-8") if path.suffix == ".gz" else path.read_text("utf-8")
-    numbered = [(number, text) for number, text in enumerate(text.splitlines(), 1)
+    content = gzip.decompress(path.read_bytes()).decode("utf-8") if path.suffix == ".gz" else path.read_text("utf-8")
+    numbered = [(number, text) for number, text in enumerate(content.splitlines(), 1)
                 if text.strip() and not text.startswith("#")]        # comment lines keep the numbering true
     if not numbered:
         raise InputError(f"{path}: the {what} file is empty")
