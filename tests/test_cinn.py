@@ -77,6 +77,7 @@ def test_exact_columns_and_determinism():
     assert at0[:, 0].mean() == pytest.approx(1.0 / 1.09, abs=0.12)   # x1 | x1 + N(0, 0.3^2) = 1
     assert at1[:, 0].mean() == pytest.approx(0.0, abs=0.12)          # x1 | x1 + N(0, 0.3^2) = 0
     np.testing.assert_array_equal(at0, cinn.sample([1.0, 0.0], 4000, seed=5))
+    np.testing.assert_array_equal(at0, cinn.sample([1.0, 0.0], 4000, seed=np.int64(5)))   # a seed from an array
 
 
 @pytest.mark.slow
@@ -89,6 +90,8 @@ def test_bad_input_is_refused(linear_gaussian_cinn):
         ConditionalINN().fit(np.zeros((5, 2)), np.zeros((4, 3)))
     with pytest.raises(ValueError, match=r"y_obs must hold 3 values \(one per column of y\); got 2"):
         linear_gaussian_cinn.sample([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"seed must be an integer in \[0, 2\*\*32\); got -1"):
+        linear_gaussian_cinn.sample([0.0, 0.0, 0.0], seed=-1)
     with pytest.raises(ValueError, match="x must have 2 columns"):
         linear_gaussian_cinn.log_prob(np.zeros((4, 3)), [0.0, 0.0, 0.0])
     with pytest.raises(RuntimeError, match="not fitted"):

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ..core.nets import to_tensor
-from ..core.runtime import get_device, seeded
+from ..core.runtime import check_seed, get_device, seeded
 from ..core.scaling import BoxTransform, Standardizer
 from ..core.training import KeepBest, check_fitted, new_history, progress as with_progress, record
 from ..core.validation import (as_float_array, check_fraction, check_nonnegative, check_observation, check_per_output,
@@ -138,7 +138,7 @@ class ConditionalINN:
         """n posterior draws (n, d) for one observation y_obs (k,), in the units of x (inside the box if any)."""
         check_positive(n, "n", integer=True)
         check_fitted(self, "inn")
-        gen = torch.Generator(device="cpu").manual_seed(seed)
+        gen = torch.Generator(device="cpu").manual_seed(check_seed(seed))
         z = torch.randn(n, self.x_dim, generator=gen).to(self.device)
         with torch.no_grad():
             w = self.inn.inverse(z, self._context(y_obs, n))

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 
 from ..core.nets import ACTIVATIONS, mlp, to_tensor
-from ..core.runtime import get_device, seeded
+from ..core.runtime import check_seed, get_device, seeded
 from ..core.scaling import BoxTransform, Standardizer
 from ..core.training import KeepBest, check_fitted, new_history, progress as with_progress, record
 from ..core.validation import (as_float_array, check_choice, check_fraction, check_nonnegative, check_observation,
@@ -293,7 +293,7 @@ class DBUQ:
         check_positive(n, "n", integer=True)
         check_fitted(self, "x_scale", "fit(x_prior, y_prior)")
         y_obs = check_observation(y_obs, self.y_dim, "output of y_prior")
-        gen = torch.Generator(device="cpu").manual_seed(seed)
+        gen = torch.Generator(device="cpu").manual_seed(check_seed(seed))
         z = torch.randn(n, self.x_dim, generator=gen).to(self.device)
         return to_tensor(self.y_scale(y_obs), self.device).expand(n, -1), z
 

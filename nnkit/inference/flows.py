@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from ..core.nets import to_tensor
-from ..core.runtime import get_device, seeded
+from ..core.runtime import check_seed, get_device, seeded
 from ..core.scaling import BoxTransform, Standardizer
 from ..core.training import check_fitted, new_history, progress as with_progress, record
 from ..core.validation import (as_float_array, check_observation, check_per_output, check_positive,
@@ -266,7 +266,7 @@ class INNCalibrator:
         check_positive(n, "n", integer=True)
         check_fitted(self, "x_scale")
         y_obs = check_observation(y_obs, self.y_dim, "output of y")
-        gen = torch.Generator(device=self.device).manual_seed(seed)
+        gen = torch.Generator(device=self.device).manual_seed(check_seed(seed))
         y = to_tensor(self.y_scale(y_obs), self.device).expand(n, -1)
         with torch.no_grad():
             x = self.inn.inverse(self._y_side(y, self._normal(n, self.z_dim, gen)))[:, :self.x_dim]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..core.runtime import check_seed
 from ..core.training import progress as with_progress
 from ..core.validation import check_positive
 
@@ -49,7 +50,7 @@ def adaptive_metropolis(log_prob, x0, n_steps, n_adapt=None, adapt_every=50, ini
     check_positive(initial_scale, "initial_scale")
     check_positive(thin, "thin", integer=True)
     chains, d = x.shape
-    gen = torch.Generator(device=x.device).manual_seed(seed)
+    gen = torch.Generator(device=x.device).manual_seed(check_seed(seed))
     logp = _checked_log_prob(log_prob, x, "x0")
     if not torch.all(torch.isfinite(logp)):
         raise ValueError(f"log_prob is not finite at {int((~torch.isfinite(logp)).sum())} starting point(s) in x0")
