@@ -48,9 +48,10 @@ def fit_sampler(method, theta, y_white, lower, upper, iterations=None, seed=0, d
                              **common).fit(theta, y_white)
     k -= n_conditions
     if method == "cinn":                 # the settings of lesson 13 (24,000 land-model runs across sites)
+        from ..problems.landmodel import sites
         noise_sd = np.concatenate([np.ones(k), np.zeros(n_conditions)])
-        return ConditionalINN(noise_sd=noise_sd, box=box, n_blocks=6, hidden=96, lr=5e-4, weight_decay=1e-4,
-                              n_iter=iterations, **common).fit(theta, y_white)
+        return ConditionalINN(noise_sd=noise_sd, box=box, n_iter=iterations, **sites.CINN_SETTINGS,
+                              **common).fit(theta, y_white)
     inputs, y_white = np.hstack([theta, y_white[:, k:]]), y_white[:, :k]
     n_fit = int(0.9 * len(theta))        # the last tenth measures how the surrogate's errors correlate
     bnn = SVGDRegressor(n_iter=iterations, **common).fit(inputs[:n_fit], y_white[:n_fit])
