@@ -111,7 +111,7 @@ class NeuralImportanceSampler:
     """
 
     def __init__(self, proposal, simulate, noise_sd, box, context=None, n_runs=4000, target_ess=None, defensive=0.1,
-                 chunk=1000, ess_floor=100, progress=False):
+                 chunk=2000, ess_floor=100, progress=False):
         if not (callable(getattr(proposal, "sample", None)) and callable(getattr(proposal, "log_prob", None))):
             raise TypeError(f"proposal must have sample(context, n, seed) and log_prob(theta, context), as a "
                             f"fitted ConditionalINN; got {type(proposal).__name__}")
