@@ -23,13 +23,6 @@ from ..core.validation import (as_float_array, check_fraction, check_observation
                                check_positive)
 
 
-def simulate_in_chunks(simulate, theta, chunk, progress):
-    """simulate(theta) (m, k) in calls of ``chunk`` rows of theta (m, d), with a progress bar."""
-    chunks = range(0, len(theta), chunk)
-    outputs = [simulate(theta[i:i + chunk]) for i in with_progress(chunks, "simulator runs", progress)]
-    return as_float_array(np.vstack(outputs), "simulate(theta)", ndim=2)
-
-
 def gaussian_log_likelihood(y, y_obs, noise):
     """log L(y_obs | run) (m,) up to a constant, for outputs y (m, k), y_obs (k,) and noise sd (k,)."""
     return -0.5 * (((y - y_obs) / noise) ** 2).sum(axis=1)
@@ -76,7 +69,10 @@ class ImportanceReference:
         if not hasattr(self, "_theta"):
             start = time.perf_counter()
             theta = as_float_array(self.sample_prior(self.n_runs, self.seed), "sample_prior(n, seed)", ndim=2)
-            self._theta, self._y = theta, simulate_in_chunks(self.simulate, theta, self.chunk, self.progress)
+            chunks = range(0, self.n_runs, self.chunk)
+            outputs = [self.simulate(theta[i:i + self.chunk])
+                       for i in with_progress(chunks, "reference runs", self.progress)]
+            self._theta, self._y = theta, as_float_array(np.vstack(outputs), "simulate(theta)", ndim=2)
             self.noise = check_per_output(self.noise_sd, "noise_sd", self._y.shape[1])
             self.seconds = time.perf_counter() - start
         return self._theta, self._y
@@ -133,11 +129,11 @@ class NeuralImportanceSampler:
     def _runs(self, context, seed):
         """n_runs parameters (n_runs, d) from the mixture q and log q (n_runs,) of each."""
         from_prior = np.random.default_rng([seed, 1]).random(self.n_runs) < self.defensive
+        n_prior = int(from_prior.sum())
         theta = np.empty((self.n_runs, self.box.dim))
-        theta[from_prior] = self.box.from_unit(np.random.default_rng([seed, 2]).random((from_prior.sum(),
-                                                                                          self.box.dim)))
-        if not from_prior.all():
-            theta[~from_prior] = self.proposal.sample(context, int((~from_prior).sum()), seed=seed)
+        theta[from_prior] = self.box.from_unit(np.random.default_rng([seed, 2]).random((n_prior, self.box.dim)))
+        if n_prior < self.n_runs:
+            theta[~from_prior] = self.proposal.sample(context, self.n_runs - n_prior, seed=seed)
         log_prior = -np.log(self.box.upper - self.box.lower).sum()
         log_q = np.asarray(self.proposal.log_prob(theta, context), dtype=float)
         if self.defensive:
@@ -150,15 +146,15 @@ class NeuralImportanceSampler:
         check_positive(n, "n", integer=True)
         y_obs = as_float_array(y_obs, "y_obs", ndim=(0, 1, 2)).reshape(-1)
         theta, log_ratio = self._runs(y_obs if self.context is None else self.context(y_obs), seed)
-        start, outputs, n_used = time.perf_counter(), [], 0
+        start, log_lik = time.perf_counter(), []
         for i in with_progress(range(0, self.n_runs, self.chunk), "simulator runs", self.progress):
-            outputs.append(as_float_array(self.simulate(theta[i:i + self.chunk]), "simulate(theta)", ndim=2))
+            y = as_float_array(self.simulate(theta[i:i + self.chunk]), "simulate(theta)", ndim=2)
             if i == 0:
-                y_obs = check_observation(y_obs, outputs[0].shape[1], "observed output")
-                noise = check_per_output(self.noise_sd, "noise_sd", outputs[0].shape[1])
+                y_obs = check_observation(y_obs, y.shape[1], "observed output")
+                noise = check_per_output(self.noise_sd, "noise_sd", y.shape[1])
+            log_lik.append(gaussian_log_likelihood(y, y_obs, noise))
             n_used = min(i + self.chunk, self.n_runs)
-            w, self.ess = normalised_weights(log_ratio[:n_used] + gaussian_log_likelihood(np.vstack(outputs), y_obs,
-                                                                                          noise))
+            w, self.ess = normalised_weights(log_ratio[:n_used] + np.concatenate(log_lik))
             if self.target_ess is not None and self.ess >= self.target_ess:
                 break
         self.seconds, self.n_used, self.efficiency = time.perf_counter() - start, n_used, self.ess / n_used
