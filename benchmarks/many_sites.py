@@ -8,7 +8,7 @@ first 6000 runs (as lesson 13), and a conditional INN on the same 6000 runs and 
 2. C2ST against the exact posterior of each of the 20 shipped reference sites (10,000 model runs at the site).
 Then 3. the flag and the per-site check: the kernel ESS of each reference site over the cINN's runs, and at the
 sites with less than a fifth of the median, neural importance sampling from the cINN with the land model at the
-site (1000 runs at a time, until the weights are worth 500 draws or --refine-runs are spent): the runs it took, its
+site (2000 runs at a time, until the weights are worth 500 draws or --refine-runs are spent): the runs it took, its
 efficiency, time and C2ST, and the C2ST of the 20 sites with these sites refined.
 4. per-site MCMC on a BNN surrogate trained on DBUQ's runs (descriptors as extra inputs), at the same 20 sites:
 C2ST and the time per site, and the ratio of its time per site to DBUQ's.
