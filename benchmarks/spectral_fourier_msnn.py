@@ -17,7 +17,7 @@
    within 10 minutes in full mode); on the upsampled grid three first layers: Wang & Lai's kappa-scaled rows, rows
    started at the residue's strongest Fourier modes (Ng, Wang & Lai 2024), and fixed cosine and sine features of its
    128 strongest modes, also with the modes capped at half the grid's Nyquist frequency (the band the 48^2 data
-   holds).
+   holds), and with every stage penalised for its power above that band (``band=0.5``).
 """
 import time
 
@@ -147,15 +147,16 @@ def stream_function_2d(n=48, n_held_out=20_000):
     x_held_out, y_held_out = on_grid(4 * n)[between.ravel()][pick], finest[between][pick][:, None]
     print(f"\n[5] 2-D stream function (Re 2000, t = 2) on {n}^2, 4 stages of width 30, 1000 Adam + 2000 L-BFGS "
           "each; held out: 20,000 points between the grids' points")
-    for m, rule, cap in ((n, "kappa", None), (2 * n, "kappa", None), (2 * n, "spectrum", None),
-                         (2 * n, "fourier", None), (2 * n, "fourier", 0.5)):
+    for m, rule, cap, band in ((n, "kappa", None, None), (2 * n, "kappa", None, None), (2 * n, "spectrum", None, None),
+                               (2 * n, "fourier", None, None), (2 * n, "fourier", 0.5, None),
+                               (2 * n, "fourier", None, 0.5)):
         field = flow.psi if m == n else spectral_upsample(flow.psi, m)
         model, seconds = timed(lambda: MultiStageNN(widths=(30,) * 4, n_iter=1000, lbfgs_iter=2000, first_layer=rule,
-                                                    frequency_cap=cap)
+                                                    frequency_cap=cap, band=band)
                                .fit(on_grid(m), field.reshape(-1, 1), grid_shape=(m, m), x_held_out=x_held_out,
                                     y_held_out=y_held_out))
         grid = f"{m}^2 grid{' (upsampled)' if m > n else ''}"
-        print(f"    trained on the {grid}, first layer {rule!r}, frequency cap {cap}, in {seconds:.0f} s")
+        print(f"    trained on the {grid}, first layer {rule!r}, frequency cap {cap}, band {band}, in {seconds:.0f} s")
         print_stages(model)
 
 

@@ -4,6 +4,7 @@ import torch
 
 from nnkit.core.nets import mlp
 from nnkit.spectral.fourier import spectrum_features, spectrum_sine_layer, strongest_modes
+from nnkit.problems.navier_stokes import spectral_upsample
 from nnkit.spectral.multistage import MultiStageNN, lbfgs
 
 
@@ -242,3 +243,40 @@ def test_fourier_first_layer_fits_between_the_points_with_its_features_fixed():
     np.testing.assert_allclose(features.B.numpy(), strongest_modes(y.reshape(m, m), 16)[0])  # untouched by training
     with pytest.raises(ValueError, match="depth >= 2"):
         MultiStageNN(first_layer="fourier", depth=1)
+
+
+def test_band_penalty_is_the_power_above_the_band():
+    coords = 2 * np.pi * np.arange(8) / 8
+    h = torch.from_numpy(np.stack(np.meshgrid(coords, coords, indexing="ij"), axis=-1).reshape(-1, 2))
+    penalty = MultiStageNN(band=0.5, band_weight=2.0)._band_penalty(h, (8, 8))
+    above = lambda p: torch.cos(3 * p[:, :1])  # noqa: E731  (3 of the 4 cycles the 8-point axis resolves)
+    below = lambda p: torch.cos(p[:, 1:])  # noqa: E731
+    assert float(penalty(above)) == pytest.approx(2.0 * 0.5)  # band_weight x its mean square
+    assert float(penalty(below)) == pytest.approx(0.0, abs=1e-12)
+    assert float(penalty(lambda p: above(p) + below(p))) == pytest.approx(1.0)
+    for bad in (0, 1.5):
+        with pytest.raises(ValueError, match="band"):
+            MultiStageNN(band=bad)
+    with pytest.raises(ValueError, match="band_weight"):
+        MultiStageNN(band=0.5, band_weight=0)
+
+
+@pytest.mark.slow
+def test_band_penalty_lets_the_second_stage_gain_between_the_points():
+    m = 8
+    coords = lambda n: 2 * np.pi * np.arange(n) / n  # noqa: E731
+    points = lambda c: np.stack(np.meshgrid(c, c, indexing="ij"), axis=-1).reshape(-1, 2)  # noqa: E731
+    k = np.fft.fftfreq(m) * m
+    spectrum = np.exp(-0.3 * (k[:, None] ** 2 + k[None, :] ** 2))
+    field = np.fft.ifft2(spectrum * np.fft.fft2(np.random.default_rng(0).standard_normal((m, m)))).real
+    train, fine = spectral_upsample(field, 2 * m), spectral_upsample(field, 4 * m)  # band-limited, as the truth
+    between = np.zeros((4 * m, 4 * m), dtype=bool)
+    between[1::2, :] = between[:, 1::2] = True
+    held_out = {}
+    for band in (None, 0.5):  # 0.5: the 8-point field's band on the 16-point grid
+        model = MultiStageNN(widths=(12, 12), n_iter=100, lbfgs_iter=200, first_layer="fourier", modes=8, band=band)
+        model.fit(points(coords(2 * m)), train.reshape(-1, 1), grid_shape=(2 * m, 2 * m),
+                  x_held_out=points(coords(4 * m))[between.ravel()], y_held_out=fine[between][:, None])
+        held_out[band] = model.history["held_out_error"]
+    assert held_out[None][1] > held_out[None][0]   # free, the second stage fits the points and adds error between
+    assert held_out[0.5][1] < 0.7 * held_out[0.5][0], held_out  # kept in the band, it gains there too

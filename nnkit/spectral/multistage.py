@@ -61,10 +61,15 @@ class MultiStageNN:
     fixed cosine and sine features of its residue's ``modes`` strongest Fourier modes, ``spectrum_features``, in
     place of the first hidden layer; computed once per stage, so a stage trains faster per mode; in 2-D it fits far
     better than either); modes: Fourier modes per stage for "fourier"; dense_from: the first stage that trains on the
-    denser points passed to ``fit`` (if any); threads: CPU threads torch may use while
-    fitting (1, the default, is 2-3x faster than 2 for networks this small on a 2-core CPU; None keeps torch's).
-    After ``fit``, ``history`` has one entry per stage: "step" (the stage), "train_loss" (its final mean squared
-    error on its scaled residue), "error" (relative L2 of the sum so far on the points the stage trained on),
+    denser points passed to ``fit`` (if any); band: None, or a fraction in (0, 1] of the Nyquist frequency of
+    each stage's training grid, along every axis, above which the stage is penalised by band_weight x the mean
+    square of the part of its output above the band (FFT of its output on the grid: for fields periodic on the grid,
+    such as a band-limited field upsampled with ``spectral_upsample``, whose power above the band is zero). A stage
+    kept out of the upper band also keeps down the waves its tanh layers make beyond the grid's resolution, which
+    are its error between the points. threads: CPU threads torch may use while fitting (1, the default, is 2-3x
+    faster than 2 for networks this small on a 2-core CPU; None keeps torch's). After ``fit``, ``history`` has one
+    entry per stage: "step" (the stage), "train_loss" (its final mean squared error on its scaled residue, plus the
+    band penalty), "error" (relative L2 of the sum so far on the points the stage trained on),
     "held_out_error" (the same on the held-out points passed to ``fit``, e.g. between the training points; empty
     without them), "eps", "kappa", "frequency" (dominant frequency of the residue, cycles per unit of h, after the
     cap), "points" (how many points the stage trained on), "loss_curve" (per Adam step, then per L-BFGS function
@@ -72,8 +77,8 @@ class MultiStageNN:
     """
 
     def __init__(self, widths=(20, 20, 30, 30), depth=3, n_iter=2000, lbfgs_iter=4000, lr=1e-3, seed=0,
-                 frequency_cap=None, first_layer="kappa", modes=128, dense_from=2, device="cpu", threads=1,
-                 progress=False):
+                 frequency_cap=None, first_layer="kappa", modes=128, dense_from=2, band=None, band_weight=1e3,
+                 device="cpu", threads=1, progress=False):
         self.widths = tuple(check_positive(w, "widths[i]", integer=True) for w in widths)
         if not self.widths:
             raise ValueError("widths must list at least one stage width")
@@ -89,6 +94,8 @@ class MultiStageNN:
             raise ValueError(f"first_layer='fourier' needs depth >= 2 (its features take the first hidden layer's "
                              f"place); got depth {depth}")
         self.dense_from = check_positive(dense_from, "dense_from", integer=True)
+        self.band = check_nyquist_fraction(band, "band")
+        self.band_weight = check_positive(band_weight, "band_weight")
         self.threads = None if threads is None else check_positive(threads, "threads", integer=True)
 
     def _to_h(self, x):
@@ -149,7 +156,7 @@ class MultiStageNN:
             with seeded(self.seed + stage):
                 net = self._stage_network(stage, residue_grid, kappa, x.shape[1], y.shape[1])
             target = torch.tensor(residue / eps, dtype=torch.float64, device=self.device)
-            losses, final_loss = self._train(net, h, target)
+            losses, final_loss = self._train(net, h, target, grid_shape)
             self.stages.append((net, eps))
             error = np.linalg.norm(y - self._sum_of_stages(h)) / np.linalg.norm(y)
             record(self.history, stage, final_loss, error=error, eps=eps, kappa=kappa, frequency=freq,
@@ -227,20 +234,36 @@ class MultiStageNN:
             raise ValueError(f"{shape_name} must have {d} entries whose product is {n}; got {grid_shape}")
         return grid_shape
 
-    def _train(self, net, h, target):
+    def _train(self, net, h, target, grid_shape):
         if self.first_layer == "fourier":  # fixed features: computed once, then the layers after them train on them
             with torch.no_grad():
                 h = net[0](h)
             net = net[1:]
-        losses = train_full_batch(net, h, target, self.n_iter, self.lr)
+        penalty = None if self.band is None else self._band_penalty(h, grid_shape)
+        losses = train_full_batch(net, h, target, self.n_iter, self.lr, penalty=penalty)
 
         def loss_fn(model):
             loss = torch.mean((model(h) - target) ** 2)
+            if penalty is not None:
+                loss = loss + penalty(model)
             losses.append(float(loss.detach()))
             return loss
 
         final = lbfgs(net, loss_fn, self.lbfgs_iter)
         return np.array(losses), final
+
+    def _band_penalty(self, h, grid_shape):
+        """penalty(model): band_weight x mean square of model(h)'s part above ``band`` on the grid (first output)."""
+        above = torch.zeros(grid_shape, dtype=torch.bool, device=self.device)
+        for axis, n in enumerate(grid_shape):
+            k = torch.fft.fftfreq(n, device=self.device).abs() * 2  # fraction of the axis's Nyquist frequency
+            above |= (k > self.band).reshape([-1 if a == axis else 1 for a in range(len(grid_shape))])
+        size = int(np.prod(grid_shape))
+
+        def penalty(model):
+            spectrum = torch.fft.fftn(model(h)[:, 0].reshape(grid_shape))
+            return self.band_weight * (spectrum[above].abs() ** 2).sum() / size**2
+        return penalty
 
     def predict(self, x, n_stages=None):
         """Sum of the first n_stages stages (all by default) at x of shape (n, d); returns (n, k)."""
