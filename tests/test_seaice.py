@@ -126,6 +126,40 @@ def test_smoothing_raises_the_spectral_exponent():
         seaice.spectral_exponent(field, k_min=40)
 
 
+def rollouts(betas, n_leads=4, amplitudes=(1.0, 1.0), seed=0):
+    """(S, n_leads, 32, 32) power-law fields: start s has exponent betas[s] and amplitude amplitudes[s]."""
+    return np.stack([[a * power_law_field(32, b, seed + 10 * s + lead) for lead in range(n_leads)]
+                     for s, (b, a) in enumerate(zip(betas, amplitudes))])
+
+
+def test_q_beta_is_one_for_the_truth_and_rises_for_smoother_forecasts():
+    truth = rollouts((2.0, 2.0))
+    assert seaice.q_beta(truth, truth, block=2) == pytest.approx([1.0, 1.0])
+    smoother_later = np.concatenate([truth[:, :2], rollouts((3.0, 3.0), seed=99)[:, 2:]], axis=1)
+    q = seaice.q_beta(smoother_later, truth, block=2)
+    assert q[0] == pytest.approx(1.0) and q[1] == pytest.approx(1.5, abs=0.2)
+
+
+def test_q_beta_weighs_every_start_the_same():
+    truth = rollouts((2.0, 2.0), amplitudes=(100.0, 1.0))
+    forecasts = rollouts((2.0, 0.5), amplitudes=(100.0, 1.0), seed=50)  # the weak start is far rougher
+    q = seaice.q_beta(forecasts, truth, block=4)
+    assert q[0] < 0.8                          # a power-weighted mean would leave only the strong start: about 1
+    scaled = forecasts * np.array([0.01, 1.0])[:, None, None, None]
+    assert seaice.q_beta(scaled, truth, block=4) == pytest.approx(q)
+
+
+def test_q_beta_refuses_bad_input():
+    truth = rollouts((2.0, 2.0))
+    with pytest.raises(ValueError, match="same shape"):
+        seaice.q_beta(truth[:1], truth, block=2)
+    with pytest.raises(ValueError, match="forecasts"):
+        seaice.q_beta(truth[0], truth[0], block=2)
+    for block in (0, 5, 1.5):
+        with pytest.raises(ValueError, match="block"):
+            seaice.q_beta(truth, truth, block=block)
+
+
 def test_forecast_skill_per_lead():
     mask = np.ones((4, 4), dtype=bool)
     mask[0] = False

@@ -55,13 +55,41 @@ def radial_spectrum(field):
     return shells.astype(float), total / count * area
 
 
+def _exponent(k, p, k_min):
+    """beta = -(least-squares slope of log p against log k) over k >= k_min."""
+    if not 1 <= k_min < k[-1]:
+        raise ValueError(f"k_min must be in [1, {int(k[-1])}); got {k_min!r}")
+    keep = (k >= k_min) & (p > 0)
+    return float(-np.polyfit(np.log(k[keep]), np.log(p[keep]), 1)[0])
+
+
 def spectral_exponent(field, k_min=3):
     """beta, the least-squares slope of -log P(k) against log k over k = k_min..n/2 of ``radial_spectrum`` (of one
     field (n, n) or the mean spectrum of a stack (m, n, n), steadier for short windows). Smoothing removes small
     scales and raises beta; grid-scale noise lowers it. Take an all-ocean window: a coastline adds power at every k."""
-    k, p = radial_spectrum(field)
-    if not 1 <= k_min < k[-1]:
-        raise ValueError(f"k_min must be in [1, {int(k[-1])}); got {k_min!r}")
-    keep = (k >= k_min) & (p > 0)
-    slope = np.polyfit(np.log(k[keep]), np.log(p[keep]), 1)[0]
-    return float(-slope)
+    return _exponent(*radial_spectrum(field), k_min)
+
+
+def q_beta(forecasts, truth, block, k_min=3):
+    """Q_beta against lead time (Durand et al.): beta of the forecasts over beta of the truth, per block of ``block``
+    leads, from rollouts that start at S dates. forecasts, truth: (S, L, n, n), windows that are all ocean.
+
+    Returns (L // block,). Each side's spectrum is the mean over the starts of each start's ``radial_spectrum`` over
+    the block, scaled to unit total power, so every start date weighs the same, however much ice it has; beta is
+    fitted to that mean (a month of one small window can hold no crack at all, so a beta per start is too noisy to
+    average).
+    """
+    forecasts = as_float_array(forecasts, "forecasts", ndim=4)
+    truth = as_float_array(truth, "truth", ndim=4)
+    if forecasts.shape != truth.shape:
+        raise ValueError(f"forecasts and truth must have the same shape; got {forecasts.shape} and {truth.shape}")
+    if not isinstance(block, (int, np.integer)) or not 1 <= block <= forecasts.shape[1]:
+        raise ValueError(f"block must be an integer number of leads in [1, {forecasts.shape[1]}]; got {block!r}")
+
+    def beta(fields, b):
+        spectra = [radial_spectrum(start[b:b + block]) for start in fields]
+        k = spectra[0][0]
+        return _exponent(k, np.mean([p / p.sum() for _, p in spectra], axis=0), k_min)
+
+    starts = range(0, forecasts.shape[1] - block + 1, block)
+    return np.array([beta(forecasts, b) / beta(truth, b) for b in starts])
