@@ -144,7 +144,7 @@ def test_bad_inputs():
         MultiStageNN(**small).fit(x, y, x_held_out=x, y_held_out=np.zeros_like(y))
     with pytest.raises(ValueError, match="x_dense and y_dense go together"):
         MultiStageNN(**small).fit(x, y, x_dense=x)
-    with pytest.raises(ValueError, match="x_dense must lie inside the bounding box"):
+    with pytest.raises(ValueError, match="x_dense must lie within one grid step of x.s bounding box"):
         MultiStageNN(**small).fit(x, y, x_dense=2 * x, y_dense=y)
     with pytest.raises(ValueError, match="x_dense must be sorted, equally spaced"):
         MultiStageNN(**small).fit(x, y, x_dense=x[::-1], y_dense=y)
@@ -223,6 +223,33 @@ def test_strongest_modes_cap_keeps_modes_below_the_fraction_of_nyquist():
     for bad in (0, 1.5):
         with pytest.raises(ValueError, match="cap"):
             strongest_modes(signal, 1, cap=bad)
+
+
+def test_strongest_modes_read_each_axis_with_its_own_span():
+    spans, shape, bins = (2.0, 4.0), (16, 20), (3, 2)
+    steps = [span / (n - 1) for span, n in zip(spans, shape)]
+    frequencies = [b / (n * step) for b, n, step in zip(bins, shape, steps)]  # exact FFT bins along each axis
+    h1, h2 = np.meshgrid(*(-1 + step * np.arange(n) for step, n in zip(steps, shape)), indexing="ij")
+    values = np.cos(2 * np.pi * (frequencies[0] * h1 + frequencies[1] * h2))
+    np.testing.assert_allclose(strongest_modes(values, 1, length=spans)[0][0], frequencies)
+    for bad in ((2.0, 4.0, 1.0), (2.0, -1.0)):
+        with pytest.raises(ValueError, match="length must be a positive number or one per axis"):
+            strongest_modes(values, 1, length=bad)
+
+
+def test_a_dense_periodic_grid_past_the_box_gives_its_stages_the_field_s_own_wave_numbers():
+    m = 12
+    coarse, dense = (2 * np.pi * np.arange(k) / k for k in (m, 2 * m))  # the dense grid ends past the coarse one
+    points = lambda c: np.stack(np.meshgrid(c, c, indexing="ij"), axis=-1).reshape(-1, 2)  # noqa: E731
+    field = lambda p: (np.sin(p[:, :1]) + 0.3 * np.cos(3 * p[:, :1] - 4 * p[:, 1:])) ** 2  # noqa: E731
+    model = MultiStageNN(widths=(8, 8), n_iter=5, lbfgs_iter=5, first_layer="fourier", modes=8, dense_from=1).fit(
+        points(coarse), field(points(coarse)), grid_shape=(m, m), x_dense=points(dense), y_dense=field(points(dense)),
+        dense_grid_shape=(2 * m, 2 * m))
+    unit = (m - 1) / (2 * m)  # cycles per unit of h of wave number 1 on [0, 2 pi): h spans 2 over (m - 1) / m of it
+    for stage in range(2):
+        wave_numbers = model.stages[stage][0][0].B.numpy() / unit
+        np.testing.assert_allclose(wave_numbers, np.round(wave_numbers), atol=1e-9)
+    assert np.abs(model.stages[1][0][0].B.numpy() / unit).max() > m / 2  # the dense stage reads beyond the coarse band
 
 
 def test_fourier_first_layer_fits_between_the_points_with_its_features_fixed():

@@ -51,8 +51,8 @@ class SineLayer(nn.Module):
 def spectrum_sine_layer(values, width, length=2.0, cap=None):
     """A ``SineLayer`` whose units start at the strongest Fourier modes of ``values`` (Ng, Wang & Lai 2024).
 
-    values: samples on a uniform grid, shape (n,) or (n1, n2, ...), whose points span [-1, 1] along every axis
-    (``length`` is that span); width: number of units; cap: None, or the most any mode's frequency may be along an
+    values: samples on a uniform grid, shape (n,) or (n1, n2, ...), whose points start at -1 and span ``length``
+    along every axis (2: [-1, 1]; or one span per axis); width: number of units; cap: None, or the most any mode's frequency may be along an
     axis, as a fraction of that axis's Nyquist frequency. Unit j starts as sin(w_j . h + b_j) = cos(2 pi k_j . (h + 1)
     + phase_j) with k_j (cycles per unit of h) and phase_j the j-th largest mode of the FFT (the mean excluded), so
     the layer starts holding the modes the residue has, in place of random rows scaled by one kappa. Units beyond
@@ -89,15 +89,19 @@ def check_nyquist_fraction(value, name):
 
 def strongest_modes(values, count, length=2.0, cap=None):
     """The ``count`` largest non-constant FFT modes of ``values`` on a uniform grid spanning ``length`` (its ends
-    included) along every axis: wave vectors (m, d) in cycles per unit, and complex amplitudes (m,), largest first.
+    included) along every axis, or length[i] along axis i: wave vectors (m, d) in cycles per unit, and complex
+    amplitudes (m,), largest first.
 
     cap: None, or the most a mode's frequency may be along any axis, as a fraction of that axis's Nyquist frequency.
     """
     values = as_float_array(values, "values")
     check_positive(count, "count", integer=True)
-    check_positive(length, "length")
+    lengths = np.atleast_1d(np.asarray(length, dtype=np.float64))
+    lengths = np.full(values.ndim, lengths[0]) if lengths.shape == (1,) else lengths
+    if lengths.shape != (values.ndim,) or not np.all(lengths > 0):
+        raise ValueError(f"length must be a positive number or one per axis of values ({values.ndim}); got {length}")
     check_nyquist_fraction(cap, "cap")
-    spacings = [length / (n - 1) for n in values.shape]
+    spacings = [span / (n - 1) for span, n in zip(lengths, values.shape)]
     spectrum, axes = _modes(values, spacings)
     strength = np.abs(spectrum)
     if cap is not None:

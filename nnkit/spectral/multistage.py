@@ -109,7 +109,8 @@ class MultiStageNN:
         d > 1, points ordered like ``np.meshgrid(..., indexing="ij")`` with ``grid_shape`` giving the grid's shape.
         x_held_out (m, d), y_held_out (m, k): points the stages never train on (say, between the training points);
         their relative error after each stage goes to history["held_out_error"].
-        x_dense (m, d), y_dense (m, k): a finer uniform grid of the same function inside x's bounding box (d > 1:
+        x_dense (m, d), y_dense (m, k): a finer uniform grid of the same function within x's bounding box, or for a
+        periodic field the finer periodic grid, which may end up to one of x's steps past it (d > 1:
         ``dense_grid_shape``); stages from ``dense_from`` on train there, as Wang & Lai do for stages 3-4, because
         later residues oscillate faster than the coarse grid resolves.
         """
@@ -124,7 +125,7 @@ class MultiStageNN:
         self.lo, self.hi = x.min(axis=0), x.max(axis=0)
         if np.any(self.hi <= self.lo):
             raise ValueError("x must span a range in every dimension")
-        dense = self._check_dense(x_dense, y_dense, dense_grid_shape, x.shape[1], y.shape[1])
+        dense = self._check_dense(x_dense, y_dense, dense_grid_shape, grid_shape, y.shape[1])
         self.stages = []  # (network, eps)
         self.history = new_history("error", "held_out_error", "eps", "kappa", "frequency", "points", "loss_curve",
                                    "stage_seconds")
@@ -153,8 +154,9 @@ class MultiStageNN:
                     freq = min(freq, self.frequency_cap * (min(grid_shape) - 1) / 4)
                 kappa = (1.0 if self.first_layer != "kappa"  # the modes' rows carry the frequencies themselves
                          else kappa_for_frequency(max(freq, 0.5), x.shape[1], width))
+            spans = [float(h[:, a].max() - h[:, a].min()) for a in range(h.shape[1])]  # 2, or more on a dense grid
             with seeded(self.seed + stage):
-                net = self._stage_network(stage, residue_grid, kappa, x.shape[1], y.shape[1])
+                net = self._stage_network(stage, residue_grid, spans, kappa, y.shape[1])
             target = torch.tensor(residue / eps, dtype=torch.float64, device=self.device)
             losses, final_loss = self._train(net, h, target, grid_shape)
             self.stages.append((net, eps))
@@ -169,14 +171,15 @@ class MultiStageNN:
                 print(f"stage {stage}: relative error {error:.2e}, eps {eps:.2e}, kappa {kappa:.1f}, "
                       f"{len(x)} points ({self.history['stage_seconds'][-1]:.1f} s)")
 
-    def _stage_network(self, stage, residue_grid, kappa, d, k):
-        """The network of one stage, started from its residue on the grid (first layer by ``first_layer``)."""
-        width, cap = self.widths[stage], self.frequency_cap
+    def _stage_network(self, stage, residue_grid, spans, kappa, k):
+        """The network of one stage, started from its residue on the grid (first layer by ``first_layer``); spans:
+        the grid's extent in h along each axis."""
+        width, cap, d = self.widths[stage], self.frequency_cap, len(spans)
         features, first, depth = None, None, self.depth
         if self.first_layer == "fourier":
-            features, depth = spectrum_features(residue_grid, self.modes, cap=cap), self.depth - 1
+            features, depth = spectrum_features(residue_grid, self.modes, spans, cap=cap), self.depth - 1
         elif self.first_layer == "spectrum":
-            first = spectrum_sine_layer(residue_grid, width, cap=cap)
+            first = spectrum_sine_layer(residue_grid, width, spans, cap=cap)
         elif stage > 0:
             first = SineLayer(d, width, kappa)
         return mlp(d, k, width, depth, "tanh", encoding=features, first_layer=first,
@@ -209,14 +212,17 @@ class MultiStageNN:
             raise ValueError("y_held_out must not be all zeros (the error is relative to its norm)")
         return held_out
 
-    def _check_dense(self, x_dense, y_dense, grid_shape, d, k):
-        """(x_dense, y_dense, grid shape) checked against the coarse data's d, k and bounding box, or None."""
+    def _check_dense(self, x_dense, y_dense, grid_shape, coarse_shape, k):
+        """(x_dense, y_dense, grid shape) checked against the coarse grid (its shape, k outputs, bounding box), or
+        None."""
+        d = len(coarse_shape)
         dense = self._check_pair(x_dense, y_dense, "dense", d, k)
         if dense is None:
             return None
-        span = self.hi - self.lo
-        if np.any(dense[0] < self.lo - 1e-9 * span) or np.any(dense[0] > self.hi + 1e-9 * span):
-            raise ValueError("x_dense must lie inside the bounding box of x (the inputs are scaled by it)")
+        step = (self.hi - self.lo) / (np.array(coarse_shape) - 1) * (1 + 1e-9)  # x's grid step along each axis
+        if np.any(dense[0] < self.lo - step) or np.any(dense[0] > self.hi + step):
+            raise ValueError("x_dense must lie within one grid step of x's bounding box (the inputs are scaled by it; "
+                             "a finer periodic grid ends less than one of x's steps after x's last point)")
         return (*dense, self._check_grid(dense[0], grid_shape, "x_dense", "dense_grid_shape"))
 
     def _check_grid(self, x, grid_shape, name="x", shape_name="grid_shape"):
