@@ -52,11 +52,11 @@ def spectrum_sine_layer(values, width, length=2.0, cap=None):
     """A ``SineLayer`` whose units start at the strongest Fourier modes of ``values`` (Ng, Wang & Lai 2024).
 
     values: samples on a uniform grid, shape (n,) or (n1, n2, ...), whose points start at -1 and span ``length``
-    along every axis (2: [-1, 1]; or one span per axis); width: number of units; cap: None, or the most any mode's frequency may be along an
-    axis, as a fraction of that axis's Nyquist frequency. Unit j starts as sin(w_j . h + b_j) = cos(2 pi k_j . (h + 1)
-    + phase_j) with k_j (cycles per unit of h) and phase_j the j-th largest mode of the FFT (the mean excluded), so
-    the layer starts holding the modes the residue has, in place of random rows scaled by one kappa. Units beyond
-    the grid's number of modes keep their Xavier start.
+    along every axis (2: [-1, 1]; or one span per axis); width: number of units; cap: None, or the most any mode's
+    frequency may be along an axis, as a fraction of that axis's Nyquist frequency. Unit j starts as sin(w_j . h +
+    b_j) = cos(2 pi k_j . (h + 1) + phase_j) with k_j (cycles per unit of h) and phase_j the j-th largest mode of
+    the FFT (the mean excluded), so the layer starts holding the modes the residue has, in place of random rows
+    scaled by one kappa. Units beyond the grid's number of modes keep their Xavier start.
     """
     check_positive(width, "width", integer=True)
     k, amplitude = strongest_modes(values, width, length, cap)
