@@ -275,12 +275,12 @@ def test_fourier_first_layer_fits_between_the_points_with_its_features_fixed():
 def test_band_penalty_is_the_power_above_the_band():
     coords = 2 * np.pi * np.arange(8) / 8
     h = torch.from_numpy(np.stack(np.meshgrid(coords, coords, indexing="ij"), axis=-1).reshape(-1, 2))
-    penalty = MultiStageNN(band=0.5, band_weight=2.0)._band_penalty(h, (8, 8))
-    above = lambda p: torch.cos(3 * p[:, :1])  # noqa: E731  (3 of the 4 cycles the 8-point axis resolves)
-    below = lambda p: torch.cos(p[:, 1:])  # noqa: E731
+    penalty = MultiStageNN(band=0.5, band_weight=2.0)._band_penalty((8, 8))
+    above = torch.cos(3 * h[:, :1])  # 3 of the 4 cycles the 8-point axis resolves
+    below = torch.cos(h[:, 1:])
     assert float(penalty(above)) == pytest.approx(2.0 * 0.5)  # band_weight x its mean square
     assert float(penalty(below)) == pytest.approx(0.0, abs=1e-12)
-    assert float(penalty(lambda p: above(p) + below(p))) == pytest.approx(1.0)
+    assert float(penalty(above + below)) == pytest.approx(1.0)
     for bad in (0, 1.5):
         with pytest.raises(ValueError, match="band"):
             MultiStageNN(band=bad)

@@ -65,8 +65,8 @@ def mlp(in_dim, out_dim, width=64, depth=3, activation="tanh", encoding=None, fi
 
 
 def train_full_batch(model, x, y, n_iter, lr=1e-3, callback=None, every=1, progress=False, penalty=None):
-    """Adam on the mean squared error of model(x) against y (tensors (n, d_in), (n, d_out)), plus penalty(model)
-    (a scalar tensor) when one is given.
+    """Adam on the mean squared error of model(x) against y (tensors (n, d_in), (n, d_out)), plus penalty(model(x))
+    (a scalar tensor, from the same forward pass) when one is given.
 
     callback(iteration, model) runs at iteration 0 and then every ``every`` iterations, and after the last one.
     Returns the loss per iteration as a list of floats.
@@ -79,9 +79,10 @@ def train_full_batch(model, x, y, n_iter, lr=1e-3, callback=None, every=1, progr
         if callback is not None and it % every == 0:
             callback(it, model)
         opt.zero_grad(set_to_none=True)
-        loss = torch.mean((model(x) - y) ** 2)
+        prediction = model(x)
+        loss = torch.mean((prediction - y) ** 2)
         if penalty is not None:
-            loss = loss + penalty(model)
+            loss = loss + penalty(prediction)
         loss.backward()
         opt.step()
         losses.append(float(loss.detach()))

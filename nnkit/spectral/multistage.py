@@ -245,29 +245,31 @@ class MultiStageNN:
             with torch.no_grad():
                 h = net[0](h)
             net = net[1:]
-        penalty = None if self.band is None else self._band_penalty(h, grid_shape)
+        penalty = None if self.band is None else self._band_penalty(grid_shape)
         losses = train_full_batch(net, h, target, self.n_iter, self.lr, penalty=penalty)
 
         def loss_fn(model):
-            loss = torch.mean((model(h) - target) ** 2)
+            prediction = model(h)
+            loss = torch.mean((prediction - target) ** 2)
             if penalty is not None:
-                loss = loss + penalty(model)
+                loss = loss + penalty(prediction)
             losses.append(float(loss.detach()))
             return loss
 
         final = lbfgs(net, loss_fn, self.lbfgs_iter)
         return np.array(losses), final
 
-    def _band_penalty(self, h, grid_shape):
-        """penalty(model): band_weight x mean square of model(h)'s part above ``band`` on the grid (first output)."""
+    def _band_penalty(self, grid_shape):
+        """penalty(prediction): band_weight x the mean square of the part above ``band`` of a prediction (n, k) on the
+        grid (its first output)."""
         above = torch.zeros(grid_shape, dtype=torch.bool, device=self.device)
         for axis, n in enumerate(grid_shape):
             k = torch.fft.fftfreq(n, device=self.device).abs() * 2  # fraction of the axis's Nyquist frequency
             above |= (k > self.band).reshape([-1 if a == axis else 1 for a in range(len(grid_shape))])
         size = int(np.prod(grid_shape))
 
-        def penalty(model):
-            spectrum = torch.fft.fftn(model(h)[:, 0].reshape(grid_shape))
+        def penalty(prediction):
+            spectrum = torch.fft.fftn(prediction[:, 0].reshape(grid_shape))
             return self.band_weight * (spectrum[above].abs() ** 2).sum() / size**2
         return penalty
 
