@@ -79,6 +79,17 @@ def test_frequency_cap_bounds_the_stage_frequency():
     assert capped.history["kappa"][1] < free.history["kappa"][1]
 
 
+def test_kappa_scale_multiplies_the_later_stages_kappa_only():
+    x = np.linspace(-1, 1, 101)[:, None]
+    y = np.cos(3 * x) + 0.1 * np.sin(25 * x)
+    fits = [MultiStageNN(widths=(8, 8, 8), n_iter=20, lbfgs_iter=20, seed=3, kappa_scale=scale).fit(x, y)
+            for scale in (1.0, 0.25)]
+    wang_lai, lowered = (np.array(fit.history["kappa"]) for fit in fits)
+    assert wang_lai[0] == lowered[0] == 1.0  # stage 0 is the tanh network
+    assert lowered[1] == pytest.approx(0.25 * wang_lai[1])  # the same stage 0, so the same residue and frequency
+    assert fits[0].history["frequency"][1] == fits[1].history["frequency"][1]
+
+
 def test_same_seed_same_numbers():
     x = np.linspace(-1, 1, 101)[:, None]
     y = np.cos(3 * x)
@@ -154,6 +165,8 @@ def test_bad_inputs():
         MultiStageNN(dense_from=0)
     with pytest.raises(ValueError, match="widths"):
         MultiStageNN(widths=(0,))
+    with pytest.raises(ValueError, match="kappa_scale must be a positive"):
+        MultiStageNN(kappa_scale=0)
     with pytest.raises(ValueError, match="lr must be a positive"):
         MultiStageNN(lr=-1.0)
     with pytest.raises(RuntimeError, match="call fit"):

@@ -51,34 +51,36 @@ def lbfgs(model, loss_fn, max_iter, history_size=50):
 class MultiStageNN:
     """Sum of networks fitted stage by stage to scaled residues.
 
-    widths: hidden width of each stage (its length is the most stages ``fit`` may use); depth: hidden layers per
-    stage; n_iter: Adam steps per stage, then lbfgs_iter L-BFGS iterations; lr: Adam learning rate; seed: fixes
-    every stage's start; frequency_cap: None, or the most a stage's frequency may be as a fraction of its training
-    grid's Nyquist frequency (a guard against stages that oscillate between the points; for "spectrum" and
-    "fourier", along each axis, for the modes they start from); first_layer: "kappa" (Wang & Lai: stage 0 tanh, later
-    stages a sine layer of Xavier rows scaled by kappa), "spectrum" (Ng, Wang & Lai 2024: every stage's sine layer
-    starts at its residue's strongest Fourier modes, ``spectrum_sine_layer``) or "fourier" (every stage starts with
-    fixed cosine and sine features of its residue's ``modes`` strongest Fourier modes, ``spectrum_features``, in
-    place of the first hidden layer; computed once per stage, so a stage trains faster per mode; in 2-D it fits far
-    better than either); modes: Fourier modes per stage for "fourier"; dense_from: the first stage that trains on the
-    denser points passed to ``fit`` (if any); band: None, or a fraction in (0, 1] of the Nyquist frequency of
-    each stage's training grid, along every axis, above which the stage is penalised by band_weight x the mean
-    square of the part of its output above the band (FFT of its output on the grid: for fields periodic on the grid,
-    such as a band-limited field upsampled with ``spectral_upsample``, whose power above the band is zero). A stage
-    kept out of the upper band also keeps down the waves its tanh layers make beyond the grid's resolution, which
-    are its error between the points. threads: CPU threads torch may use while fitting (1, the default, is 2-3x
-    faster than 2 for networks this small on a 2-core CPU; None keeps torch's). After ``fit``, ``history`` has one
-    entry per stage: "step" (the stage), "train_loss" (its final mean squared error on its scaled residue, plus the
-    band penalty), "error" (relative L2 of the sum so far on the points the stage trained on),
-    "held_out_error" (the same on the held-out points passed to ``fit``, e.g. between the training points; empty
-    without them), "eps", "kappa", "frequency" (dominant frequency of the residue, cycles per unit of h, after the
-    cap), "points" (how many points the stage trained on), "loss_curve" (per Adam step, then per L-BFGS function
-    evaluation) and "stage_seconds"; "seconds" is the total and "threads" the torch CPU threads used.
+    widths: hidden width of each stage (its length is the most stages ``fit`` may use); depth: hidden layers per stage;
+    n_iter: Adam steps per stage, then lbfgs_iter L-BFGS iterations; lr: Adam learning rate; seed: fixes every stage's
+    start; frequency_cap: None, or the most a stage's frequency may be as a fraction of its training grid's Nyquist
+    frequency (a guard against stages that oscillate between the points; for "spectrum" and "fourier", along each axis,
+    for the modes they start from); first_layer: "kappa" (Wang & Lai: stage 0 tanh, later stages a sine layer of Xavier
+    rows scaled by kappa_scale x kappa), "spectrum" (Ng, Wang & Lai 2024: every stage's sine layer starts at its
+    residue's strongest Fourier modes, ``spectrum_sine_layer``) or "fourier" (every stage starts with fixed cosine and
+    sine features of its residue's ``modes`` strongest Fourier modes, ``spectrum_features``, in place of the first
+    hidden layer; computed once per stage, so a stage trains faster per mode; in 2-D it fits far better than either);
+    kappa_scale: multiplies Wang & Lai's kappa ("kappa" stages from 1 on): below 1, a stage's sine rows start below its
+    residue's dominant frequency and its tanh layers make fewer waves above it, so the next residue is of lower
+    frequency (0.25 gains 3x after 4 stages on a target with a small fast term); modes: Fourier modes per stage for
+    "fourier"; dense_from: the first stage that trains on the denser points passed to ``fit`` (if any); band: None, or a
+    fraction in (0, 1] of the Nyquist frequency of each stage's training grid, along every axis, above which the stage
+    is penalised by band_weight x the mean square of the part of its output above the band (FFT of its output on the
+    grid: for fields periodic on the grid, such as a band-limited field upsampled with ``spectral_upsample``, whose
+    power above the band is zero). A stage kept out of the upper band also keeps down the waves its tanh layers make
+    beyond the grid's resolution, which are its error between the points. threads: CPU threads torch may use while
+    fitting (1, the default, is 2-3x faster than 2 for networks this small on a 2-core CPU; None keeps torch's). After
+    ``fit``, ``history`` has one entry per stage: "step" (the stage), "train_loss" (its final mean squared error on its
+    scaled residue, plus the band penalty), "error" (relative L2 of the sum so far on the points the stage trained on),
+    "held_out_error" (the same on the held-out points passed to ``fit``, e.g. between the training points; empty without
+    them), "eps", "kappa", "frequency" (dominant frequency of the residue, cycles per unit of h, after the cap),
+    "points" (how many points the stage trained on), "loss_curve" (per Adam step, then per L-BFGS function evaluation)
+    and "stage_seconds"; "seconds" is the total and "threads" the torch CPU threads used.
     """
 
     def __init__(self, widths=(20, 20, 30, 30), depth=3, n_iter=2000, lbfgs_iter=4000, lr=1e-3, seed=0,
-                 frequency_cap=None, first_layer="kappa", modes=128, dense_from=2, band=None, band_weight=1e3,
-                 device="cpu", threads=1, progress=False):
+                 frequency_cap=None, first_layer="kappa", kappa_scale=1.0, modes=128, dense_from=2, band=None,
+                 band_weight=1e3, device="cpu", threads=1, progress=False):
         self.widths = tuple(check_positive(w, "widths[i]", integer=True) for w in widths)
         if not self.widths:
             raise ValueError("widths must list at least one stage width")
@@ -89,6 +91,7 @@ class MultiStageNN:
         self.seed, self.device, self.progress = seed, get_device(device), progress
         self.frequency_cap = check_nyquist_fraction(frequency_cap, "frequency_cap")
         self.first_layer = check_choice(first_layer, "first_layer", ("kappa", "spectrum", "fourier"))
+        self.kappa_scale = check_positive(kappa_scale, "kappa_scale")
         self.modes = check_positive(modes, "modes", integer=True)
         if self.first_layer == "fourier" and self.depth < 2:
             raise ValueError(f"first_layer='fourier' needs depth >= 2 (its features take the first hidden layer's "
@@ -153,7 +156,7 @@ class MultiStageNN:
                 if self.frequency_cap is not None:  # a fraction of the Nyquist frequency of the coarsest axis
                     freq = min(freq, self.frequency_cap * (min(grid_shape) - 1) / 4)
                 kappa = (1.0 if self.first_layer != "kappa"  # the modes' rows carry the frequencies themselves
-                         else kappa_for_frequency(max(freq, 0.5), x.shape[1], width))
+                         else self.kappa_scale * kappa_for_frequency(max(freq, 0.5), x.shape[1], width))
             spans = [float(h[:, a].max() - h[:, a].min()) for a in range(h.shape[1])]  # 2, or more on a dense grid
             with seeded(self.seed + stage):
                 net = self._stage_network(stage, residue_grid, spans, kappa, y.shape[1])
