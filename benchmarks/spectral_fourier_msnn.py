@@ -19,7 +19,9 @@
    within 10 minutes in full mode); on the upsampled grid three first layers: Wang & Lai's kappa-scaled rows, rows
    started at the residue's strongest Fourier modes (Ng, Wang & Lai 2024), and fixed cosine and sine features of its
    128 strongest modes, also with the modes capped at half the grid's Nyquist frequency (the band the 48^2 data
-   holds), and with every stage penalised for its power above that band (``band=0.5``).
+   holds), and with every stage penalised for its power above that band (``band=0.5``); for that last one, the error
+   after each stage split by wave number (``error_by_band``): how much of it lies above the training grid's Nyquist
+   wave number, where the stage's loss cannot see it.
 """
 import time
 
@@ -27,7 +29,7 @@ import numpy as np
 import torch
 
 from nnkit.spectral import bias as spectral, fourier
-from nnkit.problems.navier_stokes import navier_stokes_2d, spectral_upsample
+from nnkit.problems.navier_stokes import error_by_band, navier_stokes_2d, spectral_upsample
 from nnkit.spectral.multistage import MultiStageNN
 
 
@@ -162,6 +164,22 @@ def stream_function_2d(n=48, n_held_out=20_000):
         grid = f"{m}^2 grid{' (upsampled)' if m > n else ''}"
         print(f"    trained on the {grid}, first layer {rule!r}, frequency cap {cap}, band {band}, in {seconds:.0f} s")
         print_stages(model)
+        if band is not None:
+            print_error_by_band(model, flow.psi, m)
+
+
+def print_error_by_band(model, psi, m):
+    """Per stage, the error on the 4m^2 grid split at the data's Nyquist wave number (m/4 for the m^2 upsampled
+    field) and the training grid's (m/2): the bands above m/2 are the error the stage's loss could not see."""
+    fine = 4 * m
+    truth = spectral_upsample(psi, fine)
+    bounds = (m // 4, m // 2, m)
+    names = [f"<= {m // 4}", f"{m // 4}-{m // 2}", f"{m // 2}-{m}", f"> {m}"]
+    for stage in range(len(model.stages)):
+        bands = error_by_band(model.predict(on_grid(fine), stage + 1).reshape(fine, fine), truth, bounds)
+        print(f"      stage {stage}, error by wave number on the {fine}^2 grid: " +
+              ", ".join(f"{name}: {b:.1e}" for name, b in zip(names, bands)) +
+              f"; above the training grid's {m // 2}: {np.sum(bands[2:] ** 2) / np.sum(bands**2):.0%} of its power")
 
 
 def main():

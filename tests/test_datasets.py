@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nnkit.problems.navier_stokes import energy_spectrum, navier_stokes_2d, spectral_upsample
+from nnkit.problems.navier_stokes import energy_spectrum, error_by_band, navier_stokes_2d, spectral_upsample
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,26 @@ def test_flow_fields_carry_no_nyquist_modes(small_flow):
     assert spectrum[n // 2, :].max() < 1e-12 * spectrum.max() and spectrum[:, n // 2].max() < 1e-12 * spectrum.max()
 
 
+def test_error_by_band_puts_each_wave_in_its_band_and_sums_to_the_total():
+    x = 2 * np.pi * np.arange(64) / 64
+    X, Y = np.meshgrid(x, x, indexing="ij")
+    truth = np.cos(3 * X) + 0.5 * np.sin(20 * Y)
+    waves = {1: 0.01 * np.cos(10 * X + 0.3) + 0.002 * np.cos(15 * X) * np.cos(7 * Y), 3: 0.001 * np.sin(30 * Y)}
+    bands = error_by_band(truth + sum(waves.values()), truth, (5, 15, 25))  # 15 ends the second band: it is in it
+    rms = np.sqrt(np.mean(truth**2))
+    expected = [0.0, np.sqrt(0.01**2 / 2 + 0.002**2 / 4) / rms, 0.0, 0.001 / np.sqrt(2) / rms]
+    np.testing.assert_allclose(bands, expected, atol=1e-15)
+    total = np.sqrt(np.mean(sum(waves.values()) ** 2)) / rms
+    assert np.sqrt(np.sum(bands**2)) == pytest.approx(total, rel=1e-12)
+
+
 def test_bad_inputs():
+    with pytest.raises(ValueError, match=r"bounds must be increasing wave numbers in \(0, 4\)"):
+        error_by_band(np.zeros((8, 8)), np.ones((8, 8)), (3, 2))
+    with pytest.raises(ValueError, match="bounds must be increasing"):
+        error_by_band(np.zeros((8, 8)), np.ones((8, 8)), (2, 4))
+    with pytest.raises(ValueError, match="square fields of one shape"):
+        error_by_band(np.zeros((8, 8)), np.ones((16, 16)), (2,))
     with pytest.raises(ValueError, match="m must be even and at least 8"):
         spectral_upsample(np.zeros((8, 8)), 6)
     with pytest.raises(ValueError, match="field must be square"):

@@ -151,3 +151,27 @@ def spectral_upsample(field, m):
     padded = np.zeros((m, m // 2 + 1), dtype=complex)
     padded[np.r_[0:n // 2, m - n // 2:m], :n // 2 + 1] = spectrum
     return np.fft.irfft2(padded * (m / n) ** 2, s=(m, m))
+
+
+def error_by_band(prediction, truth, bounds):
+    """Relative L2 error of prediction against truth, both periodic fields on the same m x m grid, split by wave number.
+
+    bounds: increasing wave numbers below m/2 that end the bands [0, b1], (b1, b2], ..., (b_last, m/2] of the larger
+    of |kx| and |ky| (the square shells a grid's Nyquist limit cuts along). Returns (len(bounds) + 1,): the error's
+    part in each band divided by the RMS of truth; their squares sum to the squared total relative error (Parseval).
+    On a grid finer than the one a model trained on, the bands above that grid's Nyquist wave number hold the error
+    its loss could not see.
+    """
+    prediction = as_float_array(prediction, "prediction", ndim=2)
+    truth = as_float_array(truth, "truth", ndim=2)
+    m = truth.shape[0]
+    if truth.shape != (m, m) or prediction.shape != truth.shape:
+        raise ValueError(f"prediction and truth must be square fields of one shape; got {prediction.shape} and "
+                         f"{truth.shape}")
+    bounds = np.asarray(bounds, dtype=float)
+    if bounds.ndim != 1 or np.any(np.diff(bounds) <= 0) or bounds.min() <= 0 or bounds.max() >= m / 2:
+        raise ValueError(f"bounds must be increasing wave numbers in (0, {m / 2:g}); got {bounds.tolist()}")
+    k = np.abs(np.fft.fftfreq(m, 1.0 / m))
+    shell = np.searchsorted(bounds, np.maximum(k[:, None], k[None, :]), side="left")  # band index of each mode
+    power = np.abs(np.fft.fft2(prediction - truth)) ** 2 / m**4  # Parseval: mean square = sum of power
+    return np.sqrt(np.bincount(shell.ravel(), power.ravel(), minlength=len(bounds) + 1) / np.mean(truth**2))
