@@ -90,6 +90,23 @@ def test_kappa_scale_multiplies_the_later_stages_kappa_only():
     assert fits[0].history["frequency"][1] == fits[1].history["frequency"][1]
 
 
+def test_min_held_out_gain_drops_the_stage_that_gains_too_little_and_stops():
+    x = np.linspace(-1, 1, 101)[:, None]
+    mid = 0.5 * (x[1:] + x[:-1])
+    f = lambda v: np.cos(3 * v) + 0.1 * np.sin(25 * v)  # noqa: E731
+    settings = dict(widths=(8, 8, 8), n_iter=30, lbfgs_iter=30, seed=5)
+    held_out = dict(x_held_out=mid, y_held_out=f(mid))
+    free = MultiStageNN(**settings).fit(x, f(x), **held_out)
+    ratio = free.history["held_out_error"][1] / free.history["held_out_error"][0]
+    assert ratio < 0.8  # stage 1 gains: a rule asking for a little more than it gains stops there
+    stopped = MultiStageNN(**settings, min_held_out_gain=1 - 0.9 * ratio).fit(x, f(x), **held_out)
+    assert len(stopped.stages) == 1 and stopped.history["best_step"] == 0
+    assert stopped.history["held_out_error"] == free.history["held_out_error"][:2]  # the dropped stage stays listed
+    np.testing.assert_array_equal(stopped.predict(x), free.predict(x, n_stages=1))
+    passed = MultiStageNN(**settings, min_held_out_gain=1 - 1.1 * ratio).fit(x, f(x), **held_out)
+    assert len(passed.stages) >= 2 and passed.history["best_step"] == len(passed.stages) - 1
+
+
 def test_same_seed_same_numbers():
     x = np.linspace(-1, 1, 101)[:, None]
     y = np.cos(3 * x)
@@ -165,6 +182,10 @@ def test_bad_inputs():
         MultiStageNN(dense_from=0)
     with pytest.raises(ValueError, match="widths"):
         MultiStageNN(widths=(0,))
+    with pytest.raises(ValueError, match=r"min_held_out_gain must be in \[0, 1\)"):
+        MultiStageNN(min_held_out_gain=1.0)
+    with pytest.raises(ValueError, match="min_held_out_gain stops on the held-out error: pass x_held_out"):
+        MultiStageNN(min_held_out_gain=0.1, **small).fit(x, y)
     with pytest.raises(ValueError, match="kappa_scale must be a positive"):
         MultiStageNN(kappa_scale=0)
     with pytest.raises(ValueError, match="lr must be a positive"):

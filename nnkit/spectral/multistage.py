@@ -19,7 +19,7 @@ from torch.nn.utils import parameters_to_vector, vector_to_parameters
 from ..core.nets import mlp, torch_threads, train_full_batch
 from ..core.runtime import get_device, seeded
 from ..core.training import check_fitted, new_history, record
-from ..core.validation import as_float_array, check_choice, check_positive, check_same_rows
+from ..core.validation import as_float_array, check_choice, check_fraction, check_positive, check_same_rows
 from .fourier import (SineLayer, check_nyquist_fraction, dominant_frequency, kappa_for_frequency, spectrum_features,
                       spectrum_sine_layer)
 
@@ -68,19 +68,22 @@ class MultiStageNN:
     is penalised by band_weight x the mean square of the part of its output above the band (FFT of its output on the
     grid: for fields periodic on the grid, such as a band-limited field upsampled with ``spectral_upsample``, whose
     power above the band is zero). A stage kept out of the upper band also keeps down the waves its tanh layers make
-    beyond the grid's resolution, which are its error between the points. threads: CPU threads torch may use while
-    fitting (1, the default, is 2-3x faster than 2 for networks this small on a 2-core CPU; None keeps torch's). After
-    ``fit``, ``history`` has one entry per stage: "step" (the stage), "train_loss" (its final mean squared error on its
-    scaled residue, plus the band penalty), "error" (relative L2 of the sum so far on the points the stage trained on),
-    "held_out_error" (the same on the held-out points passed to ``fit``, e.g. between the training points; empty without
-    them), "eps", "kappa", "frequency" (dominant frequency of the residue, cycles per unit of h, after the cap),
-    "points" (how many points the stage trained on), "loss_curve" (per Adam step, then per L-BFGS function evaluation)
-    and "stage_seconds"; "seconds" is the total and "threads" the torch CPU threads used.
+    beyond the grid's resolution, which are its error between the points. min_held_out_gain: None (fit every stage), or
+    a fraction: ``fit`` stops at the first stage whose held-out error is above (1 - min_held_out_gain) x the previous
+    stage's and drops it from the sum (its history entry stays; needs held-out points). threads: CPU threads torch may
+    use while fitting (1, the default, is 2-3x faster than 2 for networks this small on a 2-core CPU; None keeps
+    torch's). After ``fit``, ``history`` has one entry per stage: "step" (the stage), "train_loss" (its final mean
+    squared error on its scaled residue, plus the band penalty), "error" (relative L2 of the sum so far on the points
+    the stage trained on), "held_out_error" (the same on the held-out points passed to ``fit``, e.g. between the
+    training points; empty without them), "eps", "kappa", "frequency" (dominant frequency of the residue, cycles per
+    unit of h, after the cap), "points" (how many points the stage trained on), "loss_curve" (per Adam step, then per
+    L-BFGS function evaluation) and "stage_seconds"; "best_step" is the last stage kept, "seconds" the total and
+    "threads" the torch CPU threads used.
     """
 
     def __init__(self, widths=(20, 20, 30, 30), depth=3, n_iter=2000, lbfgs_iter=4000, lr=1e-3, seed=0,
                  frequency_cap=None, first_layer="kappa", kappa_scale=1.0, modes=128, dense_from=2, band=None,
-                 band_weight=1e3, device="cpu", threads=1, progress=False):
+                 band_weight=1e3, min_held_out_gain=None, device="cpu", threads=1, progress=False):
         self.widths = tuple(check_positive(w, "widths[i]", integer=True) for w in widths)
         if not self.widths:
             raise ValueError("widths must list at least one stage width")
@@ -99,6 +102,8 @@ class MultiStageNN:
         self.dense_from = check_positive(dense_from, "dense_from", integer=True)
         self.band = check_nyquist_fraction(band, "band")
         self.band_weight = check_positive(band_weight, "band_weight")
+        self.min_held_out_gain = (None if min_held_out_gain is None
+                                  else check_fraction(min_held_out_gain, "min_held_out_gain"))
         self.threads = None if threads is None else check_positive(threads, "threads", integer=True)
 
     def _to_h(self, x):
@@ -121,6 +126,8 @@ class MultiStageNN:
         y = as_float_array(y, "y", ndim=2)
         check_same_rows(x, y, "x", "y")
         held_out = self._check_held_out(x_held_out, y_held_out, x.shape[1], y.shape[1])
+        if self.min_held_out_gain is not None and held_out is None:
+            raise ValueError("min_held_out_gain stops on the held-out error: pass x_held_out and y_held_out")
         n_stages = len(self.widths) if n_stages is None else check_positive(n_stages, "n_stages", integer=True)
         if n_stages > len(self.widths):
             raise ValueError(f"n_stages must be at most len(widths) = {len(self.widths)}; got {n_stages}")
@@ -136,7 +143,7 @@ class MultiStageNN:
         with torch_threads(self.threads) if limit else nullcontext():
             self.history["threads"] = torch.get_num_threads()
             self._fit_stages((x, y, grid_shape), dense, n_stages, held_out)
-        self.history["best_step"] = n_stages - 1
+        self.history["best_step"] = len(self.stages) - 1
         self.history["seconds"] = float(np.sum(self.history["stage_seconds"]))
         return self
 
@@ -173,6 +180,15 @@ class MultiStageNN:
             if self.progress:
                 print(f"stage {stage}: relative error {error:.2e}, eps {eps:.2e}, kappa {kappa:.1f}, "
                       f"{len(x)} points ({self.history['stage_seconds'][-1]:.1f} s)")
+            if self._stalls():
+                self.stages.pop()  # its entry stays in history; best_step names the last stage kept
+                break
+
+    def _stalls(self):
+        """True when the latest stage's held-out error is not below (1 - min_held_out_gain) x the one before."""
+        errors = self.history["held_out_error"]
+        return (self.min_held_out_gain is not None and len(errors) > 1
+                and errors[-1] > (1 - self.min_held_out_gain) * errors[-2])
 
     def _stage_network(self, stage, residue_grid, spans, kappa, k):
         """The network of one stage, started from its residue on the grid (first layer by ``first_layer``); spans:
