@@ -188,6 +188,8 @@ def test_bad_inputs():
         MultiStageNN(min_held_out_gain=0.1, **small).fit(x, y)
     with pytest.raises(ValueError, match="kappa_scale must be a positive"):
         MultiStageNN(kappa_scale=0)
+    with pytest.raises(ValueError, match="kappa_scale scales the rows of first_layer='kappa' only"):
+        MultiStageNN(kappa_scale=0.5, first_layer="fourier")
     with pytest.raises(ValueError, match="lr must be a positive"):
         MultiStageNN(lr=-1.0)
     with pytest.raises(RuntimeError, match="call fit"):

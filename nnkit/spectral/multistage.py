@@ -95,6 +95,9 @@ class MultiStageNN:
         self.frequency_cap = check_nyquist_fraction(frequency_cap, "frequency_cap")
         self.first_layer = check_choice(first_layer, "first_layer", ("kappa", "spectrum", "fourier"))
         self.kappa_scale = check_positive(kappa_scale, "kappa_scale")
+        if self.kappa_scale != 1.0 and self.first_layer != "kappa":
+            raise ValueError(f"kappa_scale scales the rows of first_layer='kappa' only; first_layer={first_layer!r} "
+                             "starts its stages at their residue's modes")
         self.modes = check_positive(modes, "modes", integer=True)
         if self.first_layer == "fourier" and self.depth < 2:
             raise ValueError(f"first_layer='fourier' needs depth >= 2 (its features take the first hidden layer's "
